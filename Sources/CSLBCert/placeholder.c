@@ -1,0 +1,1 @@
+/* Placeholder: SwiftPM needs one source file in a C target; the API lives in include/slbcert.h. */

@@ -1,0 +1,2 @@
+import SLBCert
+print("todo")

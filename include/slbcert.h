@@ -1,0 +1,534 @@
+/**
+ * @file slbcert.h
+ * @brief slbcert: check, sign and upload TLS server certificates to Alibaba Cloud Server Load Balancer.
+ *
+ * This header is the whole public C API of libslbcert.so.1 and the single source of truth for its ABI.
+ *
+ * ## Conventions
+ * - Every symbol starts with `slbcert_` (functions, types) or `SLBCERT_` (macros, enum values).
+ * - Functions that can fail return an `int` status: ::SLBCERT_OK (0) or a negative ::slbcert_status.
+ *   After a failure, the details (message, the service's Code and RequestId, HTTP status, hint) are
+ *   readable with the `slbcert_last_error_*()` getters until the next slbcert call on the same thread.
+ * - Handles are opaque. A handle comes back through an out-parameter that is always the first
+ *   argument and named `out`; `*out` is set to NULL on failure. Each handle type has one
+ *   `slbcert_<type>_free()`, and every `_free()` accepts NULL as a harmless no-op.
+ * - Ownership: what comes back through `**out` is the caller's to free. What a getter returns
+ *   (strings, sub-handles) is borrowed and lives as long as its parent handle. Strings the caller owns
+ *   (only where a function says so) are freed with slbcert_string_free(); never call free() on
+ *   library memory.
+ * - Buffers are passed as pointer + length; they need not be NUL-terminated. A NULL pointer with a
+ *   non-zero length, or a length over the documented limit, is ::SLBCERT_EINVAL.
+ * - Options structs carry `unsigned int version` first. Initialise them with the `..._INIT` macro or
+ *   the `..._init()` function, then set the fields you need; new fields are only ever appended.
+ * - Status codes are append-only: a value once published is never renumbered or removed.
+ * - No OpenSSL or libcurl type appears here; the library hides both.
+ *
+ * ## Thread safety
+ * - The library is initialised on first use (OpenSSL and libcurl global init happen once, guarded).
+ * - The last-error state is per thread.
+ * - ::slbcert_bundle, ::slbcert_credentials and every result handle are immutable after creation:
+ *   they may be read from several threads at once. Freeing one while another thread uses it is not allowed.
+ * - One ::slbcert_client may be used from many threads at once; calls on it may run concurrently.
+ *   Each thread gets its own connection, kept alive between its calls.
+ *
+ * ## Secrets
+ * Private keys, AccessKeySecrets, STS tokens and signatures never appear in an error message or a
+ * log line. Key material held by a handle is wiped (OPENSSL_cleanse) when the handle is freed.
+ */
+#ifndef SLBCERT_H
+#define SLBCERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------------ */
+/** @name Version */
+/**@{*/
+#define SLBCERT_VERSION_MAJOR 1
+#define SLBCERT_VERSION_MINOR 0
+#define SLBCERT_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH, as slbcert_version_number() returns it. */
+#define SLBCERT_VERSION_NUMBER (SLBCERT_VERSION_MAJOR * 10000 + SLBCERT_VERSION_MINOR * 100 + SLBCERT_VERSION_PATCH)
+#define SLBCERT_VERSION_STRING "1.0.0"
+
+/** @return the library's version as "MAJOR.MINOR.PATCH" (static storage). Compare with SLBCERT_VERSION_STRING. */
+const char *slbcert_version(void);
+/** @return the library's version as a number; compare with SLBCERT_VERSION_NUMBER. */
+int slbcert_version_number(void);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------------------ */
+/** @name Status codes and the last error */
+/**@{*/
+/** Status codes. Append-only: new codes are added last, none is ever renumbered or removed. */
+typedef enum slbcert_status {
+    SLBCERT_OK = 0,
+    SLBCERT_EINVAL = -1,       /**< an argument is NULL, too long, or out of its range */
+    SLBCERT_ENOMEM = -2,       /**< memory could not be allocated */
+    SLBCERT_EPARSE = -3,       /**< input is not a certificate/key/document the library can read */
+    SLBCERT_EVALIDATION = -4,  /**< the certificate bundle has an error finding; nothing was sent */
+    SLBCERT_ECREDENTIALS = -5, /**< no usable credentials (missing, unreadable, unsupported) */
+    SLBCERT_ESERVICE = -6,     /**< the service answered with an error Code */
+    SLBCERT_ENETWORK = -7,     /**< the connection failed or broke */
+    SLBCERT_ETLS = -8,         /**< TLS failed: certificate verification, handshake */
+    SLBCERT_ETIMEOUT = -9,     /**< the request or the overall deadline timed out */
+    SLBCERT_EPROTOCOL = -10,   /**< the answer was not what the API defines (HTML page, bad JSON) */
+    SLBCERT_ERANGE = -11,      /**< an index is out of range */
+    SLBCERT_EINTERNAL = -12    /**< a bug in slbcert; please report it */
+} slbcert_status;
+
+/** @return a static, human-readable description of @p status ("unknown status" for others). */
+const char *slbcert_strerror(int status);
+/** @return the enum name of @p status, e.g. "SLBCERT_ESERVICE" (static); "SLBCERT_UNKNOWN" for others. */
+const char *slbcert_error_name(int status);
+
+/** @return the status of the last failed call on this thread, or ::SLBCERT_OK. */
+int slbcert_last_error_status(void);
+/** @return a one-line message describing the last failure on this thread ("" when none). Borrowed
+ *  until the next slbcert call on this thread. Never contains a secret. */
+const char *slbcert_last_error_message(void);
+/** @return a suggestion of what to do about the last failure, or "" when there is none. */
+const char *slbcert_last_error_hint(void);
+/** @return the service's error Code (e.g. "SignatureDoesNotMatch"), or "" when the failure did not
+ *  come from the service. For ::SLBCERT_EVALIDATION, the reason code of the first error finding. */
+const char *slbcert_last_error_service_code(void);
+/** @return the service's RequestId for the last failure, or "". */
+const char *slbcert_last_error_request_id(void);
+/** @return the service's HostId for the last failure, or "". */
+const char *slbcert_last_error_host_id(void);
+/** @return the service's Recommend URL for the last failure, or "". */
+const char *slbcert_last_error_recommend(void);
+/** @return the HTTP status of the last failed request, or 0 when no answer was received. */
+int slbcert_last_error_http_status(void);
+/** @return libcurl's code for the last network failure, or 0. */
+int slbcert_last_error_transport_code(void);
+/** Clears this thread's last error. */
+void slbcert_last_error_clear(void);
+
+/** Frees a string the library handed to the caller (and wipes it first). NULL is a no-op. */
+void slbcert_string_free(char *string);
+
+/**
+ * Replaces secrets in @p text with "[REDACTED]": AccessKeySecret, SecurityToken, Signature,
+ * Authorization, PrivateKey values (in query strings, form bodies, headers and JSON) and PEM
+ * private-key blocks. Useful for an application's own logs of requests.
+ * @param out     receives a new string; free it with slbcert_string_free().
+ * @param text    the text; need not be NUL-terminated.
+ * @param length  its length in bytes (at most 16 MiB).
+ */
+int slbcert_redact(char **out, const char *text, size_t length);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------------------ */
+/** @name Certificate bundles: parse, inspect, check, normalise */
+/**@{*/
+
+/** A parsed certificate chain and (optionally) its private key, with facts and findings. Immutable. */
+typedef struct slbcert_bundle slbcert_bundle;
+/** One certificate of a bundle's chain. Borrowed from its bundle. */
+typedef struct slbcert_certificate slbcert_certificate;
+
+/** Severity of a finding. Errors stop an upload; warnings do not. */
+typedef enum slbcert_severity {
+    SLBCERT_SEVERITY_WARNING = 1,
+    SLBCERT_SEVERITY_ERROR = 2
+} slbcert_severity;
+
+#define SLBCERT_CHECK_OPTIONS_VERSION 1
+/** Options for the checks made when a bundle is parsed. */
+typedef struct slbcert_check_options {
+    unsigned int version;     /**< SLBCERT_CHECK_OPTIONS_VERSION */
+    int allow_non_rsa;        /**< non-zero: an EC or Ed25519 key is a warning, not an error (CLB rejects them) */
+    int expiry_warning_days;  /**< warn when the leaf expires within this many days (default 30; 0 = never) */
+    int64_t now_ms;           /**< the instant checks use, in ms since the epoch; 0 = the system clock */
+} slbcert_check_options;
+#define SLBCERT_CHECK_OPTIONS_INIT { SLBCERT_CHECK_OPTIONS_VERSION, 0, 30, 0 }
+/** Fills @p options with defaults. @param version SLBCERT_CHECK_OPTIONS_VERSION. */
+int slbcert_check_options_init(slbcert_check_options *options, unsigned int version);
+
+/** Largest certificate or key input accepted, in bytes (1 MiB). */
+#define SLBCERT_MAX_INPUT_BYTES (1024 * 1024)
+
+/**
+ * Parses a certificate chain and optionally its private key, and checks them.
+ *
+ * The chain may be PEM (1..n certificates in any order, CRLF or LF, blank lines and text around the
+ * blocks, a UTF-8 BOM) or one DER certificate. The key may be PEM PKCS#1 RSA, PKCS#8 (plain or
+ * encrypted), SEC1 EC, or Ed25519 (recognised and reported).
+ *
+ * A bundle is returned whenever the arguments are valid, even when the input has problems: read its
+ * findings (slbcert_bundle_finding()) and slbcert_bundle_has_errors(). When no certificate could be
+ * read, the bundle has a chain length of 0 and an error finding says why.
+ *
+ * @param out            receives the bundle; free it with slbcert_bundle_free().
+ * @param cert           the certificate chain bytes (PEM or DER); not NULL.
+ * @param cert_len       their length, 1..SLBCERT_MAX_INPUT_BYTES (larger input gives an error finding).
+ * @param key            the private key PEM, or NULL for a chain without key.
+ * @param key_len        its length (0 when @p key is NULL).
+ * @param passphrase     the passphrase of an encrypted key, or NULL.
+ * @param passphrase_len its length (0 when @p passphrase is NULL).
+ * @param options        check options, or NULL for the defaults.
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for bad arguments.
+ */
+int slbcert_bundle_parse(slbcert_bundle **out,
+                         const char *cert, size_t cert_len,
+                         const char *key, size_t key_len,
+                         const char *passphrase, size_t passphrase_len,
+                         const slbcert_check_options *options);
+
+/** Frees a bundle and wipes its key material. NULL is a no-op. */
+void slbcert_bundle_free(slbcert_bundle *bundle);
+
+/** @return 1 when the bundle has at least one error finding, 0 when it has none, -1 for NULL. */
+int slbcert_bundle_has_errors(const slbcert_bundle *bundle);
+/** @return the number of findings (0 for NULL). */
+size_t slbcert_bundle_finding_count(const slbcert_bundle *bundle);
+/**
+ * Reads finding @p index. Each out-parameter may be NULL when not wanted; strings are borrowed.
+ * @param severity receives a ::slbcert_severity.
+ * @param code     receives a stable reason code such as "KEY_MISMATCH".
+ * @param message  receives a sentence that says what is wrong and what to do.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL bundle, ::SLBCERT_ERANGE for a bad index.
+ */
+int slbcert_bundle_finding(const slbcert_bundle *bundle, size_t index,
+                           int *severity, const char **code, const char **message);
+
+/** @return the number of distinct certificates in the chain, leaf first (0 for NULL). */
+size_t slbcert_bundle_chain_length(const slbcert_bundle *bundle);
+/** @return certificate @p index of the chain in leaf-first order (0 is the leaf), borrowed; NULL when out of range. */
+const slbcert_certificate *slbcert_bundle_certificate(const slbcert_bundle *bundle, size_t index);
+/** @return 1 when the bundle holds a readable private key, 0 otherwise. */
+int slbcert_bundle_has_key(const slbcert_bundle *bundle);
+/** @return the key's algorithm: "RSA", "EC", "Ed25519", another OpenSSL name, or NULL without a key. */
+const char *slbcert_bundle_key_algorithm(const slbcert_bundle *bundle);
+/** @return the key's size in bits, or 0 without a key. */
+int slbcert_bundle_key_bits(const slbcert_bundle *bundle);
+/** @return the chain as CLB accepts it: leaf first, then issuers, 64-column base64, LF; borrowed; NULL without a chain. */
+const char *slbcert_bundle_normalized_certificate_pem(const slbcert_bundle *bundle);
+/** @return the key as unencrypted PKCS#1 RSA PEM (or the key's traditional PEM form for non-RSA keys);
+ *  borrowed, wiped when the bundle is freed; NULL without a key. */
+const char *slbcert_bundle_normalized_private_key_pem(const slbcert_bundle *bundle);
+
+/** @return the service's Fingerprint: SHA-1 of the DER, lower-case hex joined by ':'. */
+const char *slbcert_certificate_fingerprint(const slbcert_certificate *certificate);
+/** @return the SHA-256 fingerprint in the same form. */
+const char *slbcert_certificate_fingerprint_sha256(const slbcert_certificate *certificate);
+/** @return the subject's common name, or "" when it has none. */
+const char *slbcert_certificate_common_name(const slbcert_certificate *certificate);
+/** @return the subject as a one-line RFC 2253 string. */
+const char *slbcert_certificate_subject(const slbcert_certificate *certificate);
+/** @return the issuer as a one-line RFC 2253 string. */
+const char *slbcert_certificate_issuer(const slbcert_certificate *certificate);
+/** @return the serial number as upper-case hex. */
+const char *slbcert_certificate_serial(const slbcert_certificate *certificate);
+/** @return notBefore as "yyyy-MM-ddTHH:mm:ssZ". */
+const char *slbcert_certificate_not_before(const slbcert_certificate *certificate);
+/** @return notBefore in milliseconds since the Unix epoch (0 for NULL). */
+int64_t slbcert_certificate_not_before_ms(const slbcert_certificate *certificate);
+/** @return notAfter as "yyyy-MM-ddTHH:mm:ssZ" (the service's ExpireTime for the leaf). */
+const char *slbcert_certificate_not_after(const slbcert_certificate *certificate);
+/** @return notAfter in milliseconds since the Unix epoch (the service's ExpireTimeStamp). */
+int64_t slbcert_certificate_not_after_ms(const slbcert_certificate *certificate);
+/** @return the number of DNS subject alternative names. */
+size_t slbcert_certificate_dns_name_count(const slbcert_certificate *certificate);
+/** @return DNS SAN @p index, or NULL when out of range. */
+const char *slbcert_certificate_dns_name(const slbcert_certificate *certificate, size_t index);
+/** @return the number of IP address subject alternative names. */
+size_t slbcert_certificate_ip_address_count(const slbcert_certificate *certificate);
+/** @return IP SAN @p index in textual form, or NULL when out of range. */
+const char *slbcert_certificate_ip_address(const slbcert_certificate *certificate, size_t index);
+/** @return the public key algorithm: "RSA", "EC", "Ed25519", ... */
+const char *slbcert_certificate_key_algorithm(const slbcert_certificate *certificate);
+/** @return the public key size in bits. */
+int slbcert_certificate_key_bits(const slbcert_certificate *certificate);
+/** @return 1 when basicConstraints says CA, 0 otherwise, -1 for NULL. */
+int slbcert_certificate_is_ca(const slbcert_certificate *certificate);
+/** @return 1 when the certificate is self-signed (issuer == subject and its own key verifies it), 0 otherwise, -1 for NULL. */
+int slbcert_certificate_is_self_signed(const slbcert_certificate *certificate);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------------------ */
+/** @name Credentials */
+/**@{*/
+
+/** AccessKey credentials (optionally an STS token), or a source that yields them (ECS instance role). */
+typedef struct slbcert_credentials slbcert_credentials;
+
+/**
+ * Explicit credentials. The strings are copied; wipe your copies when done.
+ * @param security_token an STS token, or NULL.
+ */
+int slbcert_credentials_new_static(slbcert_credentials **out, const char *access_key_id,
+                                   const char *access_key_secret, const char *security_token);
+/**
+ * Credentials from a named profile of the aliyun CLI file (~/.aliyun/config.json) or, failing
+ * that, of the credentials ini file (~/.alibabacloud/credentials or ALIBABA_CLOUD_CREDENTIALS_FILE).
+ * @param profile the profile name, or NULL for ALIBABA_CLOUD_PROFILE or the file's current profile.
+ */
+int slbcert_credentials_new_profile(slbcert_credentials **out, const char *profile);
+/**
+ * Credentials from Alibaba's default chain: the environment (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET,
+ * ALIBABA_CLOUD_SECURITY_TOKEN and the older ALIBABACLOUD_*, ALICLOUD_*, ALIYUN_* names), the CLI
+ * profile file, the ini file, then the ECS instance role (unless ALIBABA_CLOUD_ECS_METADATA_DISABLED=true).
+ * The first source that is configured is used; a configured but broken source is an error.
+ */
+int slbcert_credentials_new_default(slbcert_credentials **out);
+/** Frees credentials and wipes the secret. NULL is a no-op. */
+void slbcert_credentials_free(slbcert_credentials *credentials);
+/** @return which source supplied the credentials: "static", "environment", "profile:NAME",
+ *  "ini:NAME", "ecs_ram_role:ROLE"; borrowed. */
+const char *slbcert_credentials_source(const slbcert_credentials *credentials);
+/** @return the AccessKeyId currently in use (not secret); borrowed; may change after an STS refresh. */
+const char *slbcert_credentials_access_key_id(const slbcert_credentials *credentials);
+/** @return the region the source names (a profile's region_id), or NULL; borrowed. */
+const char *slbcert_credentials_region(const slbcert_credentials *credentials);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------------------ */
+/** @name Request signing, for any Alibaba Cloud RPC API */
+/**@{*/
+
+/** A signed request, ready to send. Immutable. Its strings carry the signature: do not log them as they are. */
+typedef struct slbcert_signed_request slbcert_signed_request;
+
+/** Signature versions. */
+typedef enum slbcert_signature_version {
+    SLBCERT_SIGNATURE_V1 = 1, /**< HMAC-SHA1, SignatureVersion=1.0 */
+    SLBCERT_SIGNATURE_V3 = 3  /**< ACS3-HMAC-SHA256 */
+} slbcert_signature_version;
+
+/** Where operation parameters travel. */
+typedef enum slbcert_placement {
+    SLBCERT_PLACEMENT_BODY = 0, /**< an application/x-www-form-urlencoded POST body (keys never in a URL) */
+    SLBCERT_PLACEMENT_QUERY = 1 /**< the URL query, as the official SDKs do */
+} slbcert_placement;
+
+#define SLBCERT_SIGN_OPTIONS_VERSION 1
+/** Options for slbcert_sign(). */
+typedef struct slbcert_sign_options {
+    unsigned int version;         /**< SLBCERT_SIGN_OPTIONS_VERSION */
+    int signature_version;        /**< ::slbcert_signature_version (default V1) */
+    int placement;                /**< ::slbcert_placement (default BODY) */
+    const char *method;           /**< "POST" (default when NULL) or "GET" */
+    const char *nonce;            /**< a fixed nonce for reproducible output, or NULL for a random one */
+    const char *timestamp;        /**< a fixed "yyyy-MM-ddTHH:mm:ssZ", or NULL for now */
+    int v1_legacy_signature_type; /**< non-zero: V1 also sends and signs an empty SignatureType= (legacy SDK core) */
+} slbcert_sign_options;
+#define SLBCERT_SIGN_OPTIONS_INIT { SLBCERT_SIGN_OPTIONS_VERSION, SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, NULL, NULL, NULL, 0 }
+/** Fills @p options with defaults. */
+int slbcert_sign_options_init(slbcert_sign_options *options, unsigned int version);
+
+/**
+ * Signs an RPC request.
+ * @param out          receives the request; free it with slbcert_signed_request_free().
+ * @param credentials  the credentials (an ECS role is refreshed here when due).
+ * @param action       e.g. "UploadServerCertificate".
+ * @param api_version  e.g. "2014-05-15".
+ * @param host         e.g. "slb.aliyuncs.com" (signed by V3).
+ * @param keys         @p count parameter names (NUL-terminated UTF-8); may be NULL when @p count is 0.
+ * @param values       @p count parameter values, same order.
+ * @param count        the number of parameters (at most 1024). A "Format" parameter overrides V1's
+ *                     default Format=JSON.
+ * @param options      options, or NULL for the defaults.
+ */
+int slbcert_sign(slbcert_signed_request **out, const slbcert_credentials *credentials,
+                 const char *action, const char *api_version, const char *host,
+                 const char *const *keys, const char *const *values, size_t count,
+                 const slbcert_sign_options *options);
+/** Frees a signed request (and wipes it). NULL is a no-op. */
+void slbcert_signed_request_free(slbcert_signed_request *request);
+/** @return "POST" or "GET"; borrowed. */
+const char *slbcert_signed_request_method(const slbcert_signed_request *request);
+/** @return the path and query to send, e.g. "/?Action=...&Signature=..." or "/" ; borrowed. */
+const char *slbcert_signed_request_path_and_query(const slbcert_signed_request *request);
+/** @return the number of headers to send. */
+size_t slbcert_signed_request_header_count(const slbcert_signed_request *request);
+/** Reads header @p index (names lower-case for V3). @return ::SLBCERT_OK or ::SLBCERT_ERANGE. */
+int slbcert_signed_request_header(const slbcert_signed_request *request, size_t index,
+                                  const char **name, const char **value);
+/** @return the body (form-encoded for ::SLBCERT_PLACEMENT_BODY, "" otherwise); borrowed. */
+const char *slbcert_signed_request_body(const slbcert_signed_request *request);
+/** @return the body length in bytes. */
+size_t slbcert_signed_request_body_length(const slbcert_signed_request *request);
+/** @return V1: the string-to-sign; V3: the canonical request. The text the service echoes in
+ *  SignatureDoesNotMatch. It contains parameter values (PEMs included) but no secret; borrowed. */
+const char *slbcert_signed_request_string_to_sign(const slbcert_signed_request *request);
+/** @return the signature (base64 for V1, lower-case hex for V3); borrowed. Treat it as a secret. */
+const char *slbcert_signed_request_signature(const slbcert_signed_request *request);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------------------ */
+/** @name The SLB client */
+/**@{*/
+
+/** A client for one region's SLB certificate API. Safe to share between threads. */
+typedef struct slbcert_client slbcert_client;
+
+/** Log levels for the log callback. */
+typedef enum slbcert_log_level {
+    SLBCERT_LOG_ERROR = 1,
+    SLBCERT_LOG_WARNING = 2,
+    SLBCERT_LOG_INFO = 3,   /**< one line per attempt: action, endpoint, status, code, RequestId, duration */
+    SLBCERT_LOG_DEBUG = 4
+} slbcert_log_level;
+
+/**
+ * Receives log lines. Lines are redacted (no secret, no PEM). Called on the thread that made the call;
+ * must not call back into the same client. @p line is borrowed for the duration of the call.
+ */
+typedef void (*slbcert_log_fn)(void *user_data, int level, const char *line);
+
+#define SLBCERT_CLIENT_OPTIONS_VERSION 1
+/** Options for slbcert_client_new(). Times are in milliseconds; 0 means the default. */
+typedef struct slbcert_client_options {
+    unsigned int version;                  /**< SLBCERT_CLIENT_OPTIONS_VERSION */
+    const char *region_id;                 /**< e.g. "cn-hangzhou"; NULL: ALIBABA_CLOUD_REGION_ID, then the profile's */
+    const char *endpoint;                  /**< a full URL ("https://127.0.0.1:8443"); NULL: derived from the region */
+    const slbcert_credentials *credentials;/**< borrowed for the client's life (keep it until slbcert_client_free());
+                                                NULL: the default chain */
+    int signature_version;                 /**< ::slbcert_signature_version; 0: V1 */
+    int placement;                         /**< ::slbcert_placement; default BODY */
+    const char *ca_bundle;                 /**< a CA file; NULL: ALIBABA_CLOUD_CA_BUNDLE, then the system's */
+    const char *proxy;                     /**< a proxy URL; NULL: HTTPS_PROXY/https_proxy and NO_PROXY */
+    int insecure_skip_tls_verification;    /**< non-zero turns off TLS peer AND host verification. Never in production. */
+    long connect_timeout_ms;               /**< default 5000 */
+    long request_timeout_ms;               /**< whole request, describe/rename/delete; default 10000 */
+    long upload_timeout_ms;                /**< whole request, upload; default 30000 */
+    int max_attempts;                      /**< attempts per call including the first; default 3; 1 disables retries */
+    long deadline_ms;                      /**< overall time for one call including retries; default 60000 */
+    const char *user_agent_suffix;         /**< appended to "slbcert/VERSION (OS; ARCH)", or NULL */
+    slbcert_log_fn log_fn;                 /**< or NULL: nothing is logged */
+    void *log_user_data;                   /**< passed to @p log_fn */
+    int log_level;                         /**< the most verbose ::slbcert_log_level passed on; default INFO */
+} slbcert_client_options;
+#define SLBCERT_CLIENT_OPTIONS_INIT { SLBCERT_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, \
+                                      0, 0, 0, 0, 0, NULL, NULL, NULL, 0 }
+/** Fills @p options with defaults. */
+int slbcert_client_options_init(slbcert_client_options *options, unsigned int version);
+
+/** Creates a client. With NULL credentials the default chain is resolved here (::SLBCERT_ECREDENTIALS when none). */
+int slbcert_client_new(slbcert_client **out, const slbcert_client_options *options);
+/** Frees a client and its connections. NULL is a no-op. No call may be running on it. */
+void slbcert_client_free(slbcert_client *client);
+/** @return the endpoint URL the client talks to; borrowed. */
+const char *slbcert_client_endpoint(const slbcert_client *client);
+/** @return the region the client works in; borrowed. */
+const char *slbcert_client_region(const slbcert_client *client);
+
+/** A server certificate as the service describes it. Borrowed from its list or upload result. */
+typedef struct slbcert_server_certificate slbcert_server_certificate;
+/** A list of server certificates (from describe). */
+typedef struct slbcert_certificate_list slbcert_certificate_list;
+/** The result of an upload. */
+typedef struct slbcert_upload_result slbcert_upload_result;
+
+#define SLBCERT_UPLOAD_OPTIONS_VERSION 1
+/** Options for the upload calls. */
+typedef struct slbcert_upload_options {
+    unsigned int version;           /**< SLBCERT_UPLOAD_OPTIONS_VERSION */
+    const char *name;               /**< ServerCertificateName, or NULL (1-80 chars, starts with a letter) */
+    const char *resource_group_id;  /**< or NULL */
+    const char *const *tag_keys;    /**< @p tag_count tag keys, or NULL */
+    const char *const *tag_values;  /**< @p tag_count tag values */
+    size_t tag_count;               /**< at most 20 */
+    int no_ensure;                  /**< non-zero: skip the duplicate check and upload unconditionally */
+    int send_as_is;                 /**< non-zero: send the PEMs as given instead of normalised */
+} slbcert_upload_options;
+#define SLBCERT_UPLOAD_OPTIONS_INIT { SLBCERT_UPLOAD_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0 }
+/** Fills @p options with defaults. */
+int slbcert_upload_options_init(slbcert_upload_options *options, unsigned int version);
+
+/**
+ * Uploads a bundle, duplicate-safely unless options->no_ensure: when a certificate with the bundle's
+ * fingerprint already exists in the region it is returned and nothing is uploaded; after an ambiguous
+ * failure (timeout, connection lost, 5xx) the client looks for the fingerprint before trying again,
+ * so one call never leaves two certificates with the same fingerprint.
+ * A bundle with an error finding is refused with ::SLBCERT_EVALIDATION before anything is sent.
+ * @param out receives the result; free it with slbcert_upload_result_free().
+ */
+int slbcert_client_upload(slbcert_upload_result **out, slbcert_client *client,
+                          const slbcert_bundle *bundle, const slbcert_upload_options *options);
+/**
+ * Uploads a reference to a certificate held by Alibaba Cloud Certificate Management Service.
+ * @param cas_region_id the certificate's region in CAS, or NULL.
+ */
+int slbcert_client_upload_cas(slbcert_upload_result **out, slbcert_client *client,
+                              const char *cas_certificate_id, const char *cas_certificate_name,
+                              const char *cas_region_id, const slbcert_upload_options *options);
+/** Frees an upload result. NULL is a no-op. */
+void slbcert_upload_result_free(slbcert_upload_result *result);
+/** @return the stored certificate (new or existing); borrowed. */
+const slbcert_server_certificate *slbcert_upload_result_certificate(const slbcert_upload_result *result);
+/** @return 1 when this call uploaded the certificate, 0 when an existing one with the same fingerprint was returned, -1 for NULL. */
+int slbcert_upload_result_uploaded(const slbcert_upload_result *result);
+/** @return every certificate the account holds in the region, from the duplicate check's describe
+ *  (refreshed after an upload); borrowed; an empty list when the duplicate check was skipped. */
+const slbcert_certificate_list *slbcert_upload_result_region_certificates(const slbcert_upload_result *result);
+
+#define SLBCERT_DESCRIBE_OPTIONS_VERSION 1
+/** Filters for slbcert_client_describe(). */
+typedef struct slbcert_describe_options {
+    unsigned int version;            /**< SLBCERT_DESCRIBE_OPTIONS_VERSION */
+    const char *server_certificate_id; /**< or NULL */
+    const char *resource_group_id;   /**< or NULL */
+    const char *const *tag_keys;     /**< @p tag_count tag keys, or NULL */
+    const char *const *tag_values;   /**< @p tag_count tag values */
+    size_t tag_count;                /**< at most 20 */
+} slbcert_describe_options;
+#define SLBCERT_DESCRIBE_OPTIONS_INIT { SLBCERT_DESCRIBE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+/** Fills @p options with defaults. */
+int slbcert_describe_options_init(slbcert_describe_options *options, unsigned int version);
+
+/** Lists the region's server certificates. @param options filters, or NULL for all. */
+int slbcert_client_describe(slbcert_certificate_list **out, slbcert_client *client,
+                            const slbcert_describe_options *options);
+/** Renames a certificate. */
+int slbcert_client_rename(slbcert_client *client, const char *server_certificate_id, const char *name);
+/** Deletes a certificate (::SLBCERT_ESERVICE with Code CertificateAndPrivateKeyIsRefered when in use). */
+int slbcert_client_delete(slbcert_client *client, const char *server_certificate_id);
+
+/** Frees a list. NULL is a no-op. */
+void slbcert_certificate_list_free(slbcert_certificate_list *list);
+/** @return the number of certificates in the list (0 for NULL). */
+size_t slbcert_certificate_list_count(const slbcert_certificate_list *list);
+/** @return certificate @p index, borrowed; NULL when out of range. */
+const slbcert_server_certificate *slbcert_certificate_list_get(const slbcert_certificate_list *list, size_t index);
+/** @return the RequestId of the call that produced the list, or "". */
+const char *slbcert_certificate_list_request_id(const slbcert_certificate_list *list);
+
+/* Getters of a server certificate; strings are borrowed and "" when the service sent none. */
+const char *slbcert_server_certificate_id(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_name(const slbcert_server_certificate *certificate);
+/** @return the service's Fingerprint (SHA-1, lower-case hex with ':'). */
+const char *slbcert_server_certificate_fingerprint(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_common_name(const slbcert_server_certificate *certificate);
+size_t slbcert_server_certificate_san_count(const slbcert_server_certificate *certificate);
+/** @return SubjectAlternativeName @p index, or NULL when out of range. */
+const char *slbcert_server_certificate_san(const slbcert_server_certificate *certificate, size_t index);
+const char *slbcert_server_certificate_create_time(const slbcert_server_certificate *certificate);
+int64_t slbcert_server_certificate_create_time_ms(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_expire_time(const slbcert_server_certificate *certificate);
+int64_t slbcert_server_certificate_expire_time_ms(const slbcert_server_certificate *certificate);
+/** @return 1 for a Certificate Management Service reference, 0 otherwise, -1 for NULL. */
+int slbcert_server_certificate_is_alicloud(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_alicloud_id(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_alicloud_name(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_region_id(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_region_id_alias(const slbcert_server_certificate *certificate);
+const char *slbcert_server_certificate_resource_group_id(const slbcert_server_certificate *certificate);
+/** @return the RequestId of the call that returned this certificate, or "". */
+const char *slbcert_server_certificate_request_id(const slbcert_server_certificate *certificate);
+size_t slbcert_server_certificate_tag_count(const slbcert_server_certificate *certificate);
+/** Reads tag @p index. @return ::SLBCERT_OK or ::SLBCERT_ERANGE. */
+int slbcert_server_certificate_tag(const slbcert_server_certificate *certificate, size_t index,
+                                   const char **key, const char **value);
+/**@}*/
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLBCERT_H */
