@@ -42,3 +42,8 @@ public func wipe(_ bytes: inout [UInt8]) {
         OPENSSL_cleanse(raw.baseAddress, raw.count)
     }
 }
+
+/// Wipes raw memory (for buffers handed across the C boundary).
+public func wipeMemory(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
+    OPENSSL_cleanse(pointer, count)
+}

@@ -1,0 +1,97 @@
+# slbcert: the commands the README names. `make` builds, `make test` runs every suite,
+# `make demo` shows an upload against the local emulator.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+VERSION        := 1.0.0
+SOVERSION      := 1
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+MULTIARCH      := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+# Debian puts libraries of /usr in the multiarch directory; elsewhere the plain lib/.
+LIBDIR         ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/$(MULTIARCH),$(PREFIX)/lib)
+INCLUDEDIR     ?= $(PREFIX)/include
+BINDIR         ?= $(PREFIX)/bin
+
+BUILD          := build
+LIB            := $(BUILD)/lib/libslbcert.so.$(VERSION)
+CLI            := $(BUILD)/bin/slbcert
+VENV           := $(BUILD)/venv
+PYTHON         := $(VENV)/bin/python
+
+# The static Swift runtime goes into the .so, so C and Python callers need no toolchain; the SONAME,
+# immediate binding and the version script (exports = the C API) make it an ordinary C library.
+SWIFT_RELEASE  := swift build -c release -Xswiftc -static-stdlib --disable-local-rpath \
+                  -Xlinker -soname=libslbcert.so.$(SOVERSION) -Xlinker -z -Xlinker now \
+                  -Xlinker --version-script=$(CURDIR)/libslbcert.map
+SWIFT_BIN      = $(shell $(SWIFT_RELEASE) --show-bin-path)
+
+CC             ?= cc
+CWARN          := -Wall -Wextra -Werror -pedantic -std=c11
+VALGRIND       := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+# pkg-config against the build tree, as a user of an uninstalled build does it.
+PKG_BUILD      := PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/lib/pkgconfig
+
+.PHONY: all lib cli deps deps-build install uninstall test test-swift test-c test-symbols test-emulator \
+        emulator clean
+
+all: lib cli
+
+deps-build:
+	@scripts/install-deps.sh build
+
+deps:
+	@scripts/install-deps.sh test
+
+lib: deps-build
+	$(SWIFT_RELEASE) --product slbcert
+	@mkdir -p $(BUILD)/lib/pkgconfig
+	cp "$(SWIFT_BIN)/libslbcert.so" $(LIB)
+	ln -sf libslbcert.so.$(VERSION) $(BUILD)/lib/libslbcert.so.$(SOVERSION)
+	ln -sf libslbcert.so.$(SOVERSION) $(BUILD)/lib/libslbcert.so
+	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@INCLUDEDIR@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(BUILD)/lib|' \
+	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/slbcert.pc.in > $(BUILD)/lib/pkgconfig/slbcert.pc
+
+cli: deps-build
+	$(SWIFT_RELEASE) --product slbcert-cli
+	@mkdir -p $(BUILD)/bin
+	cp "$(SWIFT_BIN)/slbcert-cli" $(CLI)
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libslbcert.so.$(VERSION)
+	ln -sf libslbcert.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libslbcert.so.$(SOVERSION)
+	ln -sf libslbcert.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libslbcert.so
+	install -m 0644 include/slbcert.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/slbcert.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/slbcert
+	strip --strip-unneeded $(DESTDIR)$(BINDIR)/slbcert
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libslbcert.so* $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/slbcert.h $(DESTDIR)$(BINDIR)/slbcert
+
+# ---------------------------------------------------------------------------------------------- tests
+test: deps all test-symbols test-c test-swift test-emulator
+	@echo "make test: all suites passed"
+
+test-swift: deps
+	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) swift test
+
+test-c: deps lib
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CWARN) tests/c/test_abi.c -o $(BUILD)/tests/test_abi $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
+	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
+	$(VALGRIND) $(BUILD)/tests/test_abi
+
+test-symbols: lib
+	tests/check-library.sh $(LIB) include/slbcert.h
+
+test-emulator: deps
+	$(PYTHON) -m pytest -q emulator/tests
+
+# ---------------------------------------------------------------------------------------------- tools
+clean:
+	rm -rf $(BUILD) .build

@@ -1,0 +1,261 @@
+/// A JSON value with ordered objects: enough to read the service's answers and profile files and to
+/// write the CLI's output, without pulling Foundation into the library.
+public indirect enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)): return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    // MARK: Reading values
+
+    public subscript(key: String) -> JSON? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    public var string: String? {
+        switch self {
+        case .string(let value): return value
+        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .bool(let value): return value ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    public var int64: Int64? {
+        switch self {
+        case .number(let value): return Int64(exactly: value.rounded())
+        case .string(let value): return Int64(value)
+        default: return nil
+        }
+    }
+
+    public var bool: Bool? {
+        switch self {
+        case .bool(let value): return value
+        case .number(let value): return value != 0
+        case .string(let value): return value == "true" || value == "1"
+        default: return nil
+        }
+    }
+
+    public var array: [JSON]? {
+        if case .array(let values) = self { return values }
+        return nil
+    }
+
+    // MARK: Writing
+
+    /// Compact JSON, or indented with two spaces per level.
+    public func serialized(pretty: Bool = false) -> String {
+        var out = ""
+        write(to: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    private func write(to out: inout String, pretty: Bool, indent: Int) {
+        let newline = pretty ? "\n" : ""
+        let pad = { (level: Int) in pretty ? String(repeating: "  ", count: level) : "" }
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .number(let value):
+            out += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .string(let value): JSON.quote(value, into: &out)
+        case .array(let values):
+            if values.isEmpty { out += "[]"; return }
+            out += "[" + newline
+            for (index, value) in values.enumerated() {
+                out += pad(indent + 1)
+                value.write(to: &out, pretty: pretty, indent: indent + 1)
+                out += (index + 1 < values.count ? "," : "") + newline
+            }
+            out += pad(indent) + "]"
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{" + newline
+            for (index, (key, value)) in members.enumerated() {
+                out += pad(indent + 1)
+                JSON.quote(key, into: &out)
+                out += pretty ? ": " : ":"
+                value.write(to: &out, pretty: pretty, indent: indent + 1)
+                out += (index + 1 < members.count ? "," : "") + newline
+            }
+            out += pad(indent) + "}"
+        }
+    }
+
+    private static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    // MARK: Parsing
+
+    /// Parses a JSON document (RFC 8259). Returns nil for anything that is not exactly one valid value.
+    public static func parse<C: Collection>(_ bytes: C) -> JSON? where C.Element == UInt8 {
+        var parser = Parser(bytes: Array(bytes))
+        guard let value = parser.value(depth: 0) else { return nil }
+        parser.skipSpace()
+        return parser.position == parser.bytes.count ? value : nil
+    }
+
+    public static func parse(_ text: String) -> JSON? { parse(Array(text.utf8)) }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var position = 0
+
+        mutating func skipSpace() {
+            while position < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[position]) { position += 1 }
+        }
+
+        mutating func value(depth: Int) -> JSON? {
+            guard depth < 64 else { return nil }  // bounded nesting: no stack exhaustion on hostile input
+            skipSpace()
+            guard position < bytes.count else { return nil }
+            switch bytes[position] {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string().map(JSON.string)
+            case UInt8(ascii: "t"): return literal("true", .bool(true))
+            case UInt8(ascii: "f"): return literal("false", .bool(false))
+            case UInt8(ascii: "n"): return literal("null", .null)
+            default: return number()
+            }
+        }
+
+        mutating func literal(_ word: String, _ value: JSON) -> JSON? {
+            let expected = Array(word.utf8)
+            guard position + expected.count <= bytes.count, Array(bytes[position..<position + expected.count]) == expected else { return nil }
+            position += expected.count
+            return value
+        }
+
+        mutating func number() -> JSON? {
+            let start = position
+            while position < bytes.count, "+-0123456789.eE".utf8.contains(bytes[position]) { position += 1 }
+            guard position > start, let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { return nil }
+            return .number(value)
+        }
+
+        mutating func string() -> String? {
+            position += 1  // opening quote
+            var scalars = String.UnicodeScalarView()
+            var run: [UInt8] = []
+            func flush() {
+                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                run.removeAll(keepingCapacity: true)
+            }
+            while position < bytes.count {
+                let byte = bytes[position]
+                position += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    flush()
+                    return String(scalars)
+                case UInt8(ascii: "\\"):
+                    flush()
+                    guard position < bytes.count else { return nil }
+                    let escape = bytes[position]
+                    position += 1
+                    switch escape {
+                    case UInt8(ascii: "\""): scalars.append("\"")
+                    case UInt8(ascii: "\\"): scalars.append("\\")
+                    case UInt8(ascii: "/"): scalars.append("/")
+                    case UInt8(ascii: "b"): scalars.append("\u{08}")
+                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                    case UInt8(ascii: "n"): scalars.append("\n")
+                    case UInt8(ascii: "r"): scalars.append("\r")
+                    case UInt8(ascii: "t"): scalars.append("\t")
+                    case UInt8(ascii: "u"):
+                        guard var code = hex4() else { return nil }
+                        if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
+                           bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
+                            position += 2
+                            guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                    default: return nil
+                    }
+                case 0..<0x20:
+                    return nil
+                default:
+                    run.append(byte)
+                }
+            }
+            return nil
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard position + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else { return nil }
+            position += 4
+            return value
+        }
+
+        mutating func array(depth: Int) -> JSON? {
+            position += 1
+            var values: [JSON] = []
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(values) }
+            while true {
+                guard let value = value(depth: depth + 1) else { return nil }
+                values.append(value)
+                skipSpace()
+                guard position < bytes.count else { return nil }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(values) }
+                return nil
+            }
+        }
+
+        mutating func object(depth: Int) -> JSON? {
+            position += 1
+            var members: [(String, JSON)] = []
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+            while true {
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), let key = string() else { return nil }
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
+                position += 1
+                guard let value = value(depth: depth + 1) else { return nil }
+                members.append((key, value))
+                skipSpace()
+                guard position < bytes.count else { return nil }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+                return nil
+            }
+        }
+    }
+}

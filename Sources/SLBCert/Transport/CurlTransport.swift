@@ -1,0 +1,216 @@
+import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of the libcurl transport. Defaults are the official SDKs' (connect 5 s, read 10 s).
+public struct TransportOptions: Sendable {
+    /// A CA bundle file; nil uses `ALIBABA_CLOUD_CA_BUNDLE`, then the system's store.
+    public var caBundle: String?
+    /// A proxy URL; nil lets libcurl read `HTTPS_PROXY`/`https_proxy` and `NO_PROXY`.
+    public var proxy: String?
+    /// Turns off peer and host verification. For tests against self-made servers only.
+    public var insecureSkipTLSVerification = false
+    public var connectTimeoutMilliseconds = 5_000
+    /// Used when a request does not set its own timeout.
+    public var defaultTimeoutMilliseconds = 10_000
+    /// Answers larger than this are refused (a protocol error): the API's answers are small.
+    public var maxResponseBytes = 8 * 1024 * 1024
+    public var userAgent = UserAgent.string(suffix: nil)
+
+    public init() {}
+}
+
+public enum UserAgent {
+    /// "slbcert/VERSION (OS; ARCH)" plus an optional suffix.
+    public static func string(suffix: String?) -> String {
+        var system = utsname()
+        uname(&system)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let base = "slbcert/\(SLBCertVersion.string) (\(field(system.sysname)); \(field(system.machine)))"
+        guard let suffix, !suffix.isEmpty else { return base }
+        return base + " " + suffix
+    }
+}
+
+/// HTTP(S) over libcurl. Easy handles are pooled: a call takes an idle handle (or makes one) and gives
+/// it back, so each thread that calls keeps one live connection that later calls reuse.
+public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    public let options: TransportOptions
+    private let caBundle: String?
+    private let lock = Lock()
+    private var idleHandles: [UnsafeMutableRawPointer] = []  // guarded by `lock`
+
+    public init(options: TransportOptions = TransportOptions(), environment: [String: String] = Environment.process) {
+        _ = CurlGlobal.initialized
+        self.options = options
+        let fromEnvironment = environment["ALIBABA_CLOUD_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
+        caBundle = options.caBundle ?? fromEnvironment
+    }
+
+    deinit {
+        for handle in idleHandles { curl_easy_cleanup(handle) }
+    }
+
+    public func send(_ request: HTTPRequest) throws(SLBCertError) -> HTTPResponse {
+        let handle = takeHandle()
+        defer { giveBack(handle) }
+        return try perform(request, on: handle)
+    }
+
+    private func takeHandle() -> UnsafeMutableRawPointer {
+        if let handle = lock.withLock({ idleHandles.popLast() }) { return handle }
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        return handle
+    }
+
+    private func giveBack(_ handle: UnsafeMutableRawPointer) {
+        lock.withLock { idleHandles.append(handle) }
+    }
+
+    private func perform(_ request: HTTPRequest, on handle: UnsafeMutableRawPointer) throws(SLBCertError) -> HTTPResponse {
+        // Reset clears the options but keeps the connection cache, so the next call reuses the connection.
+        curl_easy_reset(handle)
+        let sink = ResponseSink(limit: options.maxResponseBytes)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        // "Expect:" stops curl from waiting for 100-continue before large bodies.
+        for header in request.headers + [HTTPHeader("Expect", "")] {
+            headerList = curl_slist_append(headerList, header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)")
+        }
+        let timeout = request.timeoutMilliseconds > 0 ? request.timeoutMilliseconds : options.defaultTimeoutMilliseconds
+        let code: CURLcode = withExtendedLifetime(sink) {
+            errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
+                request.body.withUnsafeBufferPointer { body in
+                    let opaqueSink = Unmanaged.passUnretained(sink).toOpaque()
+                    _ = slbcert_curl_setopt_string(handle, CURLOPT_URL, request.url)
+                    _ = slbcert_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+                    _ = slbcert_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+                    _ = slbcert_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+                    _ = slbcert_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMilliseconds)
+                    _ = slbcert_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout)
+                    _ = slbcert_curl_setopt_string(handle, CURLOPT_USERAGENT, options.userAgent)
+                    _ = slbcert_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+                    _ = slbcert_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
+                    _ = slbcert_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, ResponseSink.bodyCallback)
+                    _ = slbcert_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, opaqueSink)
+                    _ = slbcert_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, ResponseSink.headerCallback)
+                    _ = slbcert_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, opaqueSink)
+                    if let caBundle { _ = slbcert_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
+                    if let proxy = options.proxy { _ = slbcert_curl_setopt_string(handle, CURLOPT_PROXY, proxy) }
+                    if options.insecureSkipTLSVerification {
+                        _ = slbcert_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
+                        _ = slbcert_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
+                    }
+                    switch request.method {
+                    case "GET":
+                        _ = slbcert_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+                    default:
+                        if request.method != "POST" { _ = slbcert_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+                        // POSTFIELDS points at our buffer (no copy); it lives until perform returns.
+                        let emptyBody: StaticString = ""
+                        let pointer = body.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }
+                            ?? UnsafeMutableRawPointer(mutating: emptyBody.utf8Start)
+                        _ = slbcert_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, pointer)
+                        _ = slbcert_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                    }
+                    return curl_easy_perform(handle)
+                }
+            }
+        }
+        guard code == CURLE_OK else {
+            let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw Self.error(for: code, detail: detail, sink: sink, limit: options.maxResponseBytes)
+        }
+        var status = 0
+        _ = slbcert_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// Sorts libcurl's failures into the kinds callers act on differently.
+    static func error(for code: CURLcode, detail: String, sink: ResponseSink, limit: Int) -> SLBCertError {
+        let curlText = String(cString: curl_easy_strerror(code))
+        let message = detail.isEmpty ? curlText : detail
+        var error: SLBCertError
+        switch code {
+        case CURLE_WRITE_ERROR where sink.overflowed:
+            error = SLBCertError(.protocol, "The answer is larger than \(limit) bytes; refusing to read it.")
+        case CURLE_OPERATION_TIMEDOUT:
+            error = SLBCertError(.timeout, "The request timed out: \(message)",
+                                 hint: "Raise the timeout, or check the network path to the endpoint.")
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE,
+             CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ISSUER_ERROR,
+             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
+            error = SLBCertError(.tls, "TLS failed: \(message)",
+                                 hint: "Check the CA bundle (--ca-bundle or ALIBABA_CLOUD_CA_BUNDLE) and the endpoint's host name.")
+        default:
+            error = SLBCertError(.network, "The connection failed: \(message)",
+                                 hint: "Check the endpoint URL, DNS, proxy settings (HTTPS_PROXY, NO_PROXY) and the network.")
+        }
+        error.transportCode = Int(code.rawValue)
+        error.transportMessage = curlText
+        return error
+    }
+}
+
+/// Collects an answer's body and headers; refuses bodies over the limit.
+final class ResponseSink {
+    let limit: Int
+    var body: [UInt8] = []
+    var headers: [HTTPHeader] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
+
+    static let bodyCallback: slbcert_curl_write_fn = { data, size, count, userdata in
+        guard let data, let userdata else { return 0 }
+        let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+        let length = size * count
+        if sink.body.count + length > sink.limit {
+            sink.overflowed = true
+            return 0
+        }
+        data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+        }
+        return length
+    }
+
+    static let headerCallback: slbcert_curl_write_fn = { data, size, count, userdata in
+        guard let data, let userdata else { return 0 }
+        let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+        let length = size * count
+        let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+        if line.hasPrefix("HTTP/") {
+            sink.headers.removeAll()  // a new response (after a 1xx): keep only the final one's headers
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t\r\n")
+            sink.headers.append(HTTPHeader(name, value))
+        }
+        return length
+    }
+}
+
+/// libcurl's global init must run once, before any other thread uses curl.
+enum CurlGlobal {
+    static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        let set = Set(characters)
+        var slice = Substring(self)
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
+extension Substring {
+    func trimmingCharacters(in characters: String) -> String { String(self).trimmingCharacters(in: characters) }
+}

@@ -1,2 +1,0 @@
-import SLBCert
-print("todo")

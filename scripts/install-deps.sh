@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building and testing slbcert needs, and only what is missing:
+# Debian packages through apt (apt-get update first), Python packages into build/venv.
+# Usage: scripts/install-deps.sh [build|test|deb]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want="${1:-test}"
+
+packages=(libssl-dev libcurl4-openssl-dev pkg-config python3-venv)
+case "$want" in
+  test) packages+=(valgrind openssl) ;;
+  deb)  packages+=(valgrind openssl debhelper dpkg-dev lintian fakeroot python3-all dh-python python3-setuptools) ;;
+esac
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ "$want" = build ] && exit 0
+
+# The test virtualenv: the emulator's dependency, pytest, and Alibaba's own SDKs (pinned to the versions
+# the spec was read from) as independent clients.
+venv=build/venv
+stamp="$venv/.installed-$(cat scripts/python-requirements.txt | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "install-deps: preparing $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/python-requirements.txt
+  touch "$stamp"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall ./emulator >/dev/null
