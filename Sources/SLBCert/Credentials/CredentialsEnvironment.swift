@@ -36,7 +36,7 @@ public struct CredentialsEnvironment: Sendable {
     }
 
     /// `~/relative` in this environment's home.
-    func homePath(_ relative: String) -> String {
+    public func homePath(_ relative: String) -> String {
         homeDirectory.hasSuffix("/") ? homeDirectory + relative : homeDirectory + "/" + relative
     }
 }

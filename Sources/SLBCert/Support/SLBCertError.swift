@@ -28,6 +28,8 @@ public struct SLBCertError: Error, CustomStringConvertible, Sendable, Equatable 
     /// libcurl's code and message, for transport failures.
     public var transportCode: Int = 0
     public var transportMessage: String = ""
+    /// The server's `x-acs-retry-after`, when it sent one (read as milliseconds; the unit is inferred).
+    public var retryAfterMilliseconds: Int?
     /// For validation errors: the findings that stopped the upload.
     public var findings: [Finding] = []
 

@@ -1,0 +1,118 @@
+import CSLBCert
+import SLBCert
+
+/// What `slbcert_signed_request *` points at. The body and signature are wiped when it is freed.
+final class SignedRequestHandle {
+    let request: SignedRequest
+    let method, pathAndQuery, stringToSign: OwnedCString
+    let headerNames, headerValues: [OwnedCString]
+    let body, signature: OwnedCString
+
+    init(_ request: SignedRequest) {
+        self.request = request
+        method = OwnedCString(request.method.rawValue)
+        pathAndQuery = OwnedCString(request.pathAndQuery, secret: true)
+        stringToSign = OwnedCString(request.serverComparableText, secret: true)
+        headerNames = request.headers.map { OwnedCString($0.name) }
+        headerValues = request.headers.map { OwnedCString($0.value, secret: true) }
+        body = OwnedCString(String(decoding: request.body, as: UTF8.self), secret: true)
+        signature = OwnedCString(request.signature, secret: true)
+    }
+}
+
+@c @implementation
+public func slbcert_sign_options_init(_ options: UnsafeMutablePointer<slbcert_sign_options>?, _ version: UInt32) -> Int32 {
+    withStatus { () throws(SLBCertError) in
+        guard let options else { throw invalid("options is NULL.") }
+        try checkVersion(version, current: SLBCERT_SIGN_OPTIONS_VERSION, name: "slbcert_sign_options")
+        options.pointee = slbcert_sign_options(version: version, signature_version: Int32(SLBCERT_SIGNATURE_V1.rawValue),
+                                               placement: Int32(SLBCERT_PLACEMENT_BODY.rawValue), method: nil, nonce: nil,
+                                               timestamp: nil, v1_legacy_signature_type: 0)
+    }
+}
+
+func signatureVersion(_ value: Int32) throws(SLBCertError) -> SignatureVersion {
+    switch value {
+    case 0, Int32(SLBCERT_SIGNATURE_V1.rawValue): return .v1
+    case Int32(SLBCERT_SIGNATURE_V3.rawValue): return .v3
+    default: throw invalid("signature_version \(value) is neither SLBCERT_SIGNATURE_V1 nor SLBCERT_SIGNATURE_V3.")
+    }
+}
+
+func placement(_ value: Int32) throws(SLBCertError) -> ParameterPlacement {
+    switch value {
+    case Int32(SLBCERT_PLACEMENT_BODY.rawValue): return .body
+    case Int32(SLBCERT_PLACEMENT_QUERY.rawValue): return .query
+    default: throw invalid("placement \(value) is neither SLBCERT_PLACEMENT_BODY nor SLBCERT_PLACEMENT_QUERY.")
+    }
+}
+
+private func signingOptions(_ options: UnsafePointer<slbcert_sign_options>?) throws(SLBCertError) -> SigningOptions {
+    guard let options else { return SigningOptions() }
+    try checkVersion(options.pointee.version, current: SLBCERT_SIGN_OPTIONS_VERSION, name: "slbcert_sign_options")
+    let method: RequestMethod
+    switch string(options.pointee.method) {
+    case nil, "POST": method = .post
+    case "GET": method = .get
+    case let other?: throw invalid("method \"\(other)\" is neither POST nor GET.")
+    }
+    return SigningOptions(signatureVersion: try signatureVersion(options.pointee.signature_version),
+                          placement: try placement(options.pointee.placement), method: method,
+                          v1LegacySignatureType: options.pointee.v1_legacy_signature_type != 0,
+                          nonce: string(options.pointee.nonce), timestamp: string(options.pointee.timestamp))
+}
+
+@c @implementation
+public func slbcert_sign(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ credentials: OpaquePointer?,
+                         _ action: UnsafePointer<CChar>?, _ api_version: UnsafePointer<CChar>?, _ host: UnsafePointer<CChar>?,
+                         _ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ values: UnsafePointer<UnsafePointer<CChar>?>?,
+                         _ count: Int, _ options: UnsafePointer<slbcert_sign_options>?) -> Int32 {
+    out?.pointee = nil
+    return withStatus { () throws(SLBCertError) in
+        guard let out else { throw invalid("out is NULL.") }
+        guard let handle = borrowHandle(credentials, as: CredentialsHandle.self) else { throw invalid("credentials is NULL.") }
+        guard let action = string(action), let apiVersion = string(api_version), let host = string(host) else {
+            throw invalid("action, api_version and host must not be NULL.")
+        }
+        let parameters = try pairs(keys, values, count, name: "parameters", limit: 1024)
+        let signed = try RequestSigner.sign(RPCRequest(action: action, apiVersion: apiVersion, host: host, parameters: parameters),
+                                            credentials: try handle.resolved.provider.credentials(), options: try signingOptions(options))
+        out.pointee = retainHandle(SignedRequestHandle(signed))
+    }
+}
+
+@c @implementation
+public func slbcert_signed_request_free(_ request: OpaquePointer?) {
+    releaseHandle(request, as: SignedRequestHandle.self)
+}
+
+private func signed(_ request: OpaquePointer?) -> SignedRequestHandle? { borrowHandle(request, as: SignedRequestHandle.self) }
+
+@c @implementation
+public func slbcert_signed_request_method(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.method.borrowed }
+@c @implementation
+public func slbcert_signed_request_path_and_query(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.pathAndQuery.borrowed }
+@c @implementation
+public func slbcert_signed_request_header_count(_ request: OpaquePointer?) -> Int { signed(request)?.headerNames.count ?? 0 }
+
+@c @implementation
+public func slbcert_signed_request_header(_ request: OpaquePointer?, _ index: Int, _ name: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                          _ value: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    withStatus { () throws(SLBCertError) in
+        guard let handle = signed(request) else { throw invalid("request is NULL.") }
+        guard index < handle.headerNames.count else {
+            throw SLBCertError(.outOfRange, "Header \(index) does not exist; the request has \(handle.headerNames.count).")
+        }
+        name?.pointee = handle.headerNames[index].borrowed
+        value?.pointee = handle.headerValues[index].borrowed
+    }
+}
+
+@c @implementation
+public func slbcert_signed_request_body(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.body.borrowed }
+@c @implementation
+public func slbcert_signed_request_body_length(_ request: OpaquePointer?) -> Int { signed(request)?.request.body.count ?? 0 }
+@c @implementation
+public func slbcert_signed_request_string_to_sign(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.stringToSign.borrowed }
+@c @implementation
+public func slbcert_signed_request_signature(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.signature.borrowed }
