@@ -100,7 +100,7 @@ public func slbcert_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ o
         if let given = borrowHandle(options.credentials, as: CredentialsHandle.self) {
             credentials = given
         } else {
-            credentials = CredentialsHandle(try CredentialsHandle.chain().resolve())
+            credentials = CredentialsHandle(try ProcessCredentials.chain().resolve())
         }
         let environment = Environment.process
         guard let region = string(options.region_id) ?? environment["ALIBABA_CLOUD_REGION_ID"] ?? credentials.resolved.region else {

@@ -27,15 +27,6 @@ final class CredentialsHandle: @unchecked Sendable {
             return accessKeyIds[accessKeyIds.count - 1].borrowed
         }
     }
-
-    /// The chain as the C API and the CLI configure it: the process environment, and the metadata
-    /// service reached with libcurl (its address overridable by SLBCERT_ECS_METADATA_ENDPOINT, for tests).
-    static func chain(explicit: Credentials? = nil, profile: String? = nil) -> DefaultCredentialsChain {
-        let environment = CredentialsEnvironment.process
-        let endpoint = environment["SLBCERT_ECS_METADATA_ENDPOINT"] ?? ECSMetadataOptions.defaultEndpoint
-        return DefaultCredentialsChain(environment: environment, explicit: explicit, profile: profile,
-                                       metadataTransport: CurlTransport(), metadataEndpoint: endpoint)
-    }
 }
 
 @c @implementation
@@ -60,19 +51,7 @@ public func slbcert_credentials_new_profile(_ out: UnsafeMutablePointer<OpaquePo
     out?.pointee = nil
     return withStatus { () throws(SLBCertError) in
         guard let out else { throw invalid("out is NULL.") }
-        let name = string(profile)
-        let chain = CredentialsHandle.chain(profile: name)
-        var found = try ProfileCredentials.resolveCLIProfile(name, environment: chain.environment, metadata: chain.metadata)
-        if found == nil {
-            found = try ProfileCredentials.resolveINIProfile(name, environment: chain.environment, metadata: chain.metadata)
-        }
-        guard let found else {
-            throw SLBCertError(.credentials, "No profile \(name.map { "\"\($0)\"" } ?? "(default)") in \(chain.environment.homePath(".aliyun/config.json")) or \(chain.environment.homePath(".alibabacloud/credentials")).",
-                               hint: "Create it with `aliyun configure --profile NAME`, or name an existing profile.")
-        }
-        _ = try found.provider.credentials()
-        let region = chain.environment["ALIBABA_CLOUD_REGION_ID"] ?? found.region
-        out.pointee = retainHandle(CredentialsHandle(ResolvedCredentials(provider: found.provider, region: region, warnings: found.warnings)))
+        out.pointee = retainHandle(CredentialsHandle(try ProcessCredentials.profile(string(profile))))
     }
 }
 
@@ -81,7 +60,7 @@ public func slbcert_credentials_new_default(_ out: UnsafeMutablePointer<OpaquePo
     out?.pointee = nil
     return withStatus { () throws(SLBCertError) in
         guard let out else { throw invalid("out is NULL.") }
-        out.pointee = retainHandle(CredentialsHandle(try CredentialsHandle.chain().resolve()))
+        out.pointee = retainHandle(CredentialsHandle(try ProcessCredentials.chain().resolve()))
     }
 }
 

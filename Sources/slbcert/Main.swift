@@ -34,12 +34,16 @@ struct SLBCertCommand: ParsableCommand {
         Secrets are never taken from arguments: use the environment, profile files, or files/stdin.
         """,
         version: SLBCertVersion.string,
-        subcommands: [Inspect.self])
+        subcommands: [Inspect.self, Upload.self, List.self, Rename.self, Delete.self])
 }
 
 /// Thrown by commands that have already printed what went wrong and only need to exit.
 struct Exit: Error {
     let status: ExitStatus
+    init(status: ExitStatus, afterPrinting text: String? = nil) {
+        self.status = status
+        if let text { print(text, terminator: "") }
+    }
 }
 
 @main

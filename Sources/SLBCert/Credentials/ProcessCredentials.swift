@@ -1,0 +1,28 @@
+/// Credentials as the C API and the CLI resolve them for this process: the real environment, and the
+/// ECS metadata service reached with libcurl (its address overridable with SLBCERT_ECS_METADATA_ENDPOINT,
+/// so tests can point it at a loopback server).
+public enum ProcessCredentials {
+    public static func chain(explicit: Credentials? = nil, profile: String? = nil, region: String? = nil) -> DefaultCredentialsChain {
+        let environment = CredentialsEnvironment.process
+        let endpoint = environment["SLBCERT_ECS_METADATA_ENDPOINT"] ?? ECSMetadataOptions.defaultEndpoint
+        return DefaultCredentialsChain(environment: environment, explicit: explicit, profile: profile, region: region,
+                                       metadataTransport: CurlTransport(), metadataEndpoint: endpoint)
+    }
+
+    /// A named profile (or the files' default one), from the aliyun CLI file or else the ini file; the
+    /// environment's keys are not consulted, because the caller named what to use.
+    public static func profile(_ name: String?, region: String? = nil) throws(SLBCertError) -> ResolvedCredentials {
+        let chain = chain(profile: name)
+        var found = try ProfileCredentials.resolveCLIProfile(name, environment: chain.environment, metadata: chain.metadata)
+        if found == nil {
+            found = try ProfileCredentials.resolveINIProfile(name, environment: chain.environment, metadata: chain.metadata)
+        }
+        guard let found else {
+            throw SLBCertError(.credentials, "No profile \(name.map { "\"\($0)\"" } ?? "(default)") in \(chain.environment.homePath(".aliyun/config.json")) or \(chain.environment.homePath(".alibabacloud/credentials")).",
+                               hint: "Create it with `aliyun configure --profile NAME`, or name an existing profile.")
+        }
+        _ = try found.provider.credentials()
+        return ResolvedCredentials(provider: found.provider, region: region ?? chain.environment["ALIBABA_CLOUD_REGION_ID"] ?? found.region,
+                                   warnings: found.warnings)
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import SLBCert
+
+struct Upload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a certificate and key, then upload them (duplicate-safe by default).",
+        discussion: """
+        The pair is checked first; an error finding stops the upload (exit 2). The chain is sent
+        leaf first with the key as PKCS#1, as CLB requires. By default (ensure) an existing
+        certificate with the same fingerprint is reused and nothing is uploaded, and a lost answer
+        is followed by a check before any retry, so renewal hooks can run this repeatedly.
+        Exit status: 0 ok, 1 usage, 2 validation, 3 service error, 4 network/TLS/timeout, 5 credentials.
+
+        Examples:
+          slbcert upload --cert fullchain.pem --key privkey.pem --region cn-hangzhou --name www-2026
+          slbcert upload --cert c.pem --key k.pem --tag env=prod --json
+          slbcert upload --cert c.pem --key k.pem --dry-run          # show the signed request, send nothing
+        """)
+
+    @OptionGroup var bundleOptions: BundleOptions
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: ArgumentHelp("ServerCertificateName: 1-80 characters, starting with a letter.", valueName: "name"))
+    var name: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("A tag KEY=VALUE (repeatable, at most 20).", valueName: "key=value"))
+    var tags: [KeyValue] = []
+
+    @Option(help: ArgumentHelp("The resource group id.", valueName: "id"))
+    var resourceGroup: String?
+
+    @Flag(help: "Upload even when a certificate with the same fingerprint exists, and never retry an ambiguous failure.")
+    var noEnsure = false
+
+    @Flag(help: "Send the PEMs exactly as given instead of normalised.")
+    var sendAsIs = false
+
+    @Flag(help: "Print the signed request (secrets redacted) and send nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print JSON (the service's field names).")
+    var json = false
+
+    func run() throws {
+        let bundle = try bundleOptions.load(requireKey: true)
+        for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(warning.message)") }
+        let client = try service.client()
+        var options = UploadOptions(name: name, resourceGroupId: resourceGroup, tags: tags.map { .init(key: $0.key, value: $0.value) },
+                                    ensure: !noEnsure)
+        options.sendAsIs = sendAsIs
+        if dryRun {
+            if bundle.hasErrors { throw Exit(status: .validation, afterPrinting: BundleReport.text(bundle)) }
+            let signed = try client.signedUploadRequest(bundle, options: options)
+            print(SignedRequestReport.text(signed, baseURL: client.baseURL, redacted: true), terminator: "")
+            return
+        }
+        let result = try client.upload(bundle, options: options)
+        if json {
+            var members: [(String, JSON)] = [("Uploaded", .bool(result.uploaded))]
+            if case .object(let fields) = result.certificate.json { members += fields }
+            members.append(("RequestId", .string(result.certificate.requestId)))
+            members.append(("RegionCertificates", .array(result.regionCertificates.map {
+                .object([("ServerCertificateId", .string($0.serverCertificateId)), ("Fingerprint", .string($0.fingerprint))])
+            })))
+            Output.json(.object(members))
+        } else {
+            let certificate = result.certificate
+            print(result.uploaded ? "Uploaded \(certificate.serverCertificateId)" :
+                                    "Already present as \(certificate.serverCertificateId); nothing uploaded")
+            print("  Name:        \(certificate.serverCertificateName)")
+            print("  Fingerprint: \(certificate.fingerprint)")
+            print("  Common name: \(certificate.commonName)")
+            print("  Expires:     \(certificate.expireTime)")
+            print("  Region:      \(certificate.regionId) (\(result.regionCertificates.count) certificate(s) there)")
+        }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the region's server certificates.",
+        discussion: """
+        Examples:
+          slbcert list --region cn-hangzhou
+          slbcert list --tag env=prod --json
+        """)
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: ArgumentHelp("Only this ServerCertificateId.", valueName: "id"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Only this resource group.", valueName: "id"))
+    var resourceGroup: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Only certificates with this tag KEY=VALUE (repeatable).", valueName: "key=value"))
+    var tags: [KeyValue] = []
+
+    @Flag(help: "Print JSON (the service's field names).")
+    var json = false
+
+    func run() throws {
+        let client = try service.client()
+        let (certificates, requestId) = try client.describe(DescribeFilter(serverCertificateId: id, resourceGroupId: resourceGroup,
+                                                                           tags: tags.map { .init(key: $0.key, value: $0.value) }))
+        if json {
+            Output.json(.object([("RequestId", .string(requestId)), ("ServerCertificates", .array(certificates.map(\.json)))]))
+            return
+        }
+        if certificates.isEmpty { print("No server certificates in \(client.configuration.regionId)."); return }
+        for certificate in certificates {
+            print("\(certificate.serverCertificateId)  \(certificate.serverCertificateName)  \(certificate.commonName)  expires \(certificate.expireTime)")
+            print("    \(certificate.fingerprint)")
+        }
+    }
+}
+
+struct Rename: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rename a server certificate.",
+        discussion: "Example:\n  slbcert rename 1231579085529123_166f8204689_1714763408_709981430 www-2027")
+
+    @OptionGroup var service: ServiceOptions
+    @Argument(help: "The ServerCertificateId.") var id: String
+    @Argument(help: "The new name: 1-80 characters, starting with a letter.") var name: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let requestId = try service.client().rename(serverCertificateId: id, to: name)
+        if json { Output.json(.object([("RequestId", .string(requestId))])) } else { print("Renamed \(id) to \(name) (RequestId \(requestId))") }
+    }
+}
+
+struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete a server certificate (refused while a listener uses it).",
+        discussion: "Example:\n  slbcert delete 1231579085529123_166f8204689_1714763408_709981430")
+
+    @OptionGroup var service: ServiceOptions
+    @Argument(help: "The ServerCertificateId.") var id: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let requestId = try service.client().delete(serverCertificateId: id)
+        if json { Output.json(.object([("RequestId", .string(requestId))])) } else { print("Deleted \(id) (RequestId \(requestId))") }
+    }
+}
+
+/// How a signed request is shown (dry runs and `slbcert sign`).
+enum SignedRequestReport {
+    static func text(_ request: SignedRequest, baseURL: String, redacted: Bool) -> String {
+        let clean = { (text: String) in redacted ? Redactor.redact(text) : text }
+        var out = "\(request.method.rawValue) \(clean(baseURL + request.pathAndQuery))\n"
+        for header in request.headers { out += "\(header.name): \(clean(header.value))\n" }
+        if !request.body.isEmpty { out += "\n" + clean(String(decoding: request.body, as: UTF8.self)) + "\n" }
+        return out
+    }
+
+    static func json(_ request: SignedRequest, baseURL: String) -> [(String, JSON)] {
+        [("Method", .string(request.method.rawValue)),
+         ("URL", .string(Redactor.redact(baseURL + request.pathAndQuery))),
+         ("Headers", .object(request.headers.map { ($0.name, .string(Redactor.redact($0.value))) })),
+         ("Body", .string(Redactor.redact(String(decoding: request.body, as: UTF8.self))))]
+    }
+}
