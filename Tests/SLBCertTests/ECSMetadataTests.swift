@@ -12,7 +12,7 @@ final class FakeIMDS {
     static let python: String? = Interop.python ?? (FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : nil)
 
     init(_ arguments: [String] = []) throws {
-        FileManager.default.createFile(atPath: scratch.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: try #require(Self.python))
         process.arguments = [Interop.directory.appendingPathComponent("fake_imds.py").path] + arguments
         process.standardInput = stdin
