@@ -20,8 +20,8 @@ enum Interop {
         let inputURL = scratch.appendingPathComponent("in.json"), outputURL = scratch.appendingPathComponent("out.json")
         let errorURL = scratch.appendingPathComponent("err.txt")
         try input.write(to: inputURL)
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
