@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Synchronization
 
 /// How to reach the ECS instance metadata service (spec section 7).
@@ -140,30 +139,19 @@ public final class ECSRoleCredentialsProvider: CredentialsProvider {
         return response.body
     }
 
-    private struct MetadataCredentials: Decodable {
-        var Code: String?
-        var AccessKeyId: String?
-        var AccessKeySecret: String?
-        var SecurityToken: String?
-        var Expiration: String?
-    }
-
     static func parseCredentials(_ body: [UInt8], roleName: String) throws(SLBCertError) -> Credentials {
         let source = "ecs_ram_role:\(roleName)"
-        let fields: MetadataCredentials
-        do {
-            fields = try JSONDecoder().decode(MetadataCredentials.self, from: Data(body))
-        } catch {
+        guard let fields = JSON.parse(body), case .object = fields else {
             throw SLBCertError(.credentials, "\(source): the metadata service's answer is not JSON")
         }
-        guard fields.Code == "Success" else {
-            throw SLBCertError(.credentials, "\(source): the metadata service answered Code \(fields.Code ?? "(none)")")
+        guard fields["Code"]?.string == "Success" else {
+            throw SLBCertError(.credentials, "\(source): the metadata service answered Code \(fields["Code"]?.string ?? "(none)")")
         }
-        guard let id = fields.AccessKeyId, !id.isEmpty, let secret = fields.AccessKeySecret, !secret.isEmpty,
-              let token = fields.SecurityToken, !token.isEmpty else {
+        guard let id = fields["AccessKeyId"]?.string, !id.isEmpty, let secret = fields["AccessKeySecret"]?.string, !secret.isEmpty,
+              let token = fields["SecurityToken"]?.string, !token.isEmpty else {
             throw SLBCertError(.credentials, "\(source): the answer lacks AccessKeyId, AccessKeySecret or SecurityToken")
         }
-        guard let expirationText = fields.Expiration, let expiration = UTCTime.parse(expirationText) else {
+        guard let expirationText = fields["Expiration"]?.string, let expiration = UTCTime.parse(expirationText) else {
             throw SLBCertError(.credentials, "\(source): the answer has no valid Expiration")
         }
         return Credentials(accessKeyId: id, accessKeySecret: secret, securityToken: token, expiration: expiration)

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Named profiles from the two files Alibaba's tools write: the aliyun CLI's `~/.aliyun/config.json`
 /// and the credentials SDK's ini file `~/.alibabacloud/credentials`.
 public enum ProfileCredentials {
@@ -10,10 +8,7 @@ public enum ProfileCredentials {
         if environment.isTrue("ALIBABA_CLOUD_CLI_PROFILE_DISABLED") { return nil }
         let path = environment.homePath(".aliyun/config.json")
         guard let file = try CredentialsFile.readIfPresent(path, source: "profile") else { return nil }
-        let config: CLIConfig
-        do {
-            config = try JSONDecoder().decode(CLIConfig.self, from: Data(file.bytes))
-        } catch {
+        guard let config = CLIConfig(json: JSON.parse(file.bytes)) else {
             throw SLBCertError(.credentials, "profile: \(path) is not valid JSON of the aliyun CLI's form")
         }
         guard let name = profile ?? environment["ALIBABA_CLOUD_PROFILE"] ?? config.current.flatMap({ $0.isEmpty ? nil : $0 }) else {
@@ -125,18 +120,32 @@ public enum ProfileCredentials {
         return sections
     }
 
-    struct CLIConfig: Decodable {
+    /// The parts of the aliyun CLI's config.json slbcert reads.
+    struct CLIConfig {
         var current: String?
         var profiles: [CLIProfile]?
+
+        init?(json: JSON?) {
+            guard let json, case .object = json else { return nil }
+            current = json["current"]?.string
+            if let list = json["profiles"] {
+                guard let items = list.array else { return nil }
+                profiles = items.map(CLIProfile.init)
+            }
+        }
     }
 
-    struct CLIProfile: Decodable {
-        var name: String?
-        var mode: String?
-        var access_key_id: String?
-        var access_key_secret: String?
-        var sts_token: String?
-        var ram_role_name: String?
-        var region_id: String?
+    struct CLIProfile {
+        var name, mode, access_key_id, access_key_secret, sts_token, ram_role_name, region_id: String?
+
+        init(json: JSON) {
+            name = json["name"]?.string
+            mode = json["mode"]?.string
+            access_key_id = json["access_key_id"]?.string
+            access_key_secret = json["access_key_secret"]?.string
+            sts_token = json["sts_token"]?.string
+            ram_role_name = json["ram_role_name"]?.string
+            region_id = json["region_id"]?.string
+        }
     }
 }

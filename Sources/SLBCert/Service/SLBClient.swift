@@ -239,6 +239,8 @@ public final class SLBClient: Sendable {
             let remaining = Int(deadline - UTCTime.nowMilliseconds())
             let started = UTCTime.nowMilliseconds()
             var request = try sign(action, parameters).httpRequest(baseURL: baseURL, timeoutMilliseconds: max(1, min(timeout, remaining)))
+            // V3 has no Format parameter: like the official SDK, ask for JSON with an (unsigned) Accept header.
+            request.headers.append(HTTPHeader("Accept", "application/json"))
             let result: Result<HTTPResponse, SLBCertError>
             do { result = .success(try transport.send(request)) } catch { result = .failure(error) }
             wipe(&request.body)
