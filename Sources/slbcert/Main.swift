@@ -34,7 +34,7 @@ struct SLBCertCommand: ParsableCommand {
         Secrets are never taken from arguments: use the environment, profile files, or files/stdin.
         """,
         version: SLBCertVersion.string,
-        subcommands: [Inspect.self, Upload.self, List.self, Rename.self, Delete.self])
+        subcommands: [Inspect.self, Normalize.self, Upload.self, List.self, Rename.self, Delete.self, Sign.self])
 }
 
 /// Thrown by commands that have already printed what went wrong and only need to exit.
