@@ -43,7 +43,7 @@ def v1_signature(secret, string_to_sign):
 
 def v3_canonical_request(method, path, query, headers, signed_headers, payload_sha256):
     """`headers` maps a lower-case name to the list of its values (an absent header: [])."""
-    query_pairs = sorted(dict(query).items(), key=lambda kv: kv[0].encode("utf-8"))
+    query_pairs = sorted(query.items(), key=lambda kv: kv[0].encode("utf-8"))
     canonical_query = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in query_pairs)
     canonical_headers = "".join(
         f"{name}:{','.join(sorted(v.strip() for v in headers.get(name, [])))}\n"
@@ -95,18 +95,18 @@ class NonceCache:
     def __init__(self):
         self._lock = threading.Lock()
         self._seen = {}
-        self._order = collections.deque()
+        self._order = collections.deque()  # (time, key) in the order recorded, for expiry
 
     def use(self, access_key_id, nonce, now):
         """Record the nonce; False when it was already used within the window."""
         key = (access_key_id, nonce)
         with self._lock:
             while self._order and self._order[0][0] <= now - WINDOW_SECONDS:
-                _, old = self._order.popleft()
-                if self._seen.get(old, now) <= now - WINDOW_SECONDS:
+                seen_at, old = self._order.popleft()
+                if self._seen.get(old) == seen_at:
                     del self._seen[old]
             last = self._seen.get(key)
-            if last is not None and now - last < WINDOW_SECONDS:
+            if last is not None and abs(now - last) < WINDOW_SECONDS:
                 return False
             self._seen[key] = now
             self._order.append((now, key))
@@ -118,6 +118,19 @@ class NonceCache:
             self._order.clear()
 
 
+@dataclass(frozen=True)
+class _Claims:
+    """What a request says about itself; the signature is checked once the secret is known."""
+    access_key_id: str
+    timestamp: str
+    nonce: str
+    token: str
+    signature: str
+    string_to_sign: str
+    sign: object  # (secret, string_to_sign) -> signature
+    payload_ok: bool = True
+
+
 class Authenticator:
     def __init__(self, credentials, clock):
         self._credentials = {c.access_key_id: c for c in credentials}
@@ -126,75 +139,62 @@ class Authenticator:
 
     def authenticate(self, req):
         """Return the caller of a correctly signed request, or raise the gateway's ApiError."""
-        if req.is_v3:
-            access_key_id, timestamp, nonce, token = self._v3_fields(req)
-        else:
-            for name in V1_REQUIRED:
-                if not req.params.get(name):
-                    raise errors.missing_parameter(name)
-            if (req.params["SignatureMethod"] != "HMAC-SHA1"
-                    or req.params["SignatureVersion"] != "1.0"):
-                raise errors.incomplete_signature("Use SignatureMethod HMAC-SHA1, SignatureVersion 1.0.")
-            access_key_id = req.params["AccessKeyId"]
-            timestamp, nonce = req.params["Timestamp"], req.params["SignatureNonce"]
-            token = req.params.get("SecurityToken")
-
+        claims = _v3_claims(req) if req.is_v3 else _v1_claims(req)
         now = self._clock.now()
-        if abs(now - parse_timestamp(timestamp)) > WINDOW_SECONDS:
+        if abs(now - parse_timestamp(claims.timestamp)) > WINDOW_SECONDS:
             raise errors.timestamp_expired()
-        credential = self._credentials.get(access_key_id)
+        credential = self._credentials.get(claims.access_key_id)
         if credential is None:
             raise errors.access_key_not_found()
-        if (token or None) != credential.security_token:
+        if (claims.token or None) != credential.security_token:
             raise errors.security_token_mismatch()
-        if req.is_v3:
-            self._check_v3_signature(req, credential)
-        else:
-            expected_sts = v1_string_to_sign(req.method, req.params)
-            if not hmac.compare_digest(v1_signature(credential.secret, expected_sts).encode(),
-                                       req.params["Signature"].encode("utf-8")):
-                raise errors.signature_does_not_match(expected_sts)
-        if not self.nonces.use(access_key_id, nonce, now):
+        expected = claims.sign(credential.secret, claims.string_to_sign)
+        if not (claims.payload_ok and hmac.compare_digest(expected.encode("utf-8"),
+                                                          claims.signature.encode("utf-8"))):
+            raise errors.signature_does_not_match(claims.string_to_sign)
+        if not self.nonces.use(claims.access_key_id, claims.nonce, now):
             raise errors.nonce_used()
-        return Caller(access_key_id, account_id_for(access_key_id))
+        return Caller(claims.access_key_id, account_id_for(claims.access_key_id))
 
-    @staticmethod
-    def _v3_authorization(req):
-        algorithm, _, rest = req.headers["Authorization"].partition(" ")
-        if algorithm != V3_ALGORITHM:
-            raise errors.incomplete_signature(f"Unsupported algorithm {algorithm}.")
-        fields = {}
-        for part in rest.split(","):
-            name, sep, value = part.strip().partition("=")
-            if sep:
-                fields[name] = value
-        for name in ("Credential", "SignedHeaders", "Signature"):
-            if not fields.get(name):
-                raise errors.incomplete_signature(f"Authorization lacks {name}.")
-        return fields
 
-    def _v3_fields(self, req):
-        auth = self._v3_authorization(req)
-        for name in V3_REQUIRED:
-            if not req.headers.get(name):
-                raise errors.missing_parameter(name)
-        signed = auth["SignedHeaders"].split(";")
-        # The gateway wants every x-acs-* header it receives covered by the signature.
-        for name in {n.lower() for n in req.headers.keys()}:
-            if name.startswith("x-acs-") and name not in signed:
-                raise errors.incomplete_signature(f"Header {name} is not signed.")
-        return (auth["Credential"], req.headers["x-acs-date"], req.headers["x-acs-signature-nonce"],
-                req.headers.get("x-acs-security-token"))
+def _v1_claims(req):
+    params = req.params
+    for name in V1_REQUIRED:
+        if not params.get(name):
+            raise errors.missing_parameter(name)
+    if params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0":
+        raise errors.incomplete_signature("Use SignatureMethod HMAC-SHA1 and SignatureVersion 1.0.")
+    return _Claims(params["AccessKeyId"], params["Timestamp"], params["SignatureNonce"],
+                   params.get("SecurityToken"), params["Signature"],
+                   v1_string_to_sign(req.method, params), v1_signature)
 
-    def _check_v3_signature(self, req, credential):
-        auth = self._v3_authorization(req)
-        signed = auth["SignedHeaders"].split(";")
-        headers = {name: req.headers.get_all(name) or [] for name in signed}
-        # The server hashes the body itself: a wrong x-acs-content-sha256 cannot match.
-        body_sha256 = hashlib.sha256(req.body).hexdigest()
-        canonical = v3_canonical_request(req.method, req.path, req.query, headers, signed, body_sha256)
-        expected_sts = v3_string_to_sign(canonical)
-        if (req.headers["x-acs-content-sha256"] != body_sha256
-                or not hmac.compare_digest(v3_signature(credential.secret, expected_sts).encode(),
-                                           auth["Signature"].encode("utf-8"))):
-            raise errors.signature_does_not_match(expected_sts)
+
+def _v3_claims(req):
+    algorithm, _, rest = req.headers["Authorization"].partition(" ")
+    if algorithm != V3_ALGORITHM:
+        raise errors.incomplete_signature(f"Unsupported algorithm {algorithm}.")
+    auth = {}
+    for part in rest.split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            auth[name] = value
+    for name in ("Credential", "SignedHeaders", "Signature"):
+        if not auth.get(name):
+            raise errors.incomplete_signature(f"Authorization lacks {name}.")
+    for name in V3_REQUIRED:
+        if not req.headers.get(name):
+            raise errors.missing_parameter(name)
+    signed = auth["SignedHeaders"].split(";")
+    # The gateway wants every x-acs-* header it receives covered by the signature.
+    for name in sorted({n.lower() for n in req.headers.keys()}):
+        if name.startswith("x-acs-") and name not in signed:
+            raise errors.incomplete_signature(f"Header {name} is not signed.")
+    # The server hashes the body itself, so a wrong x-acs-content-sha256 never verifies.
+    body_sha256 = hashlib.sha256(req.body).hexdigest()
+    headers = {name: req.headers.get_all(name) or [] for name in signed}
+    canonical = v3_canonical_request(req.method, req.path, req.query_params, headers, signed,
+                                     body_sha256)
+    return _Claims(auth["Credential"], req.headers["x-acs-date"],
+                   req.headers["x-acs-signature-nonce"], req.headers.get("x-acs-security-token"),
+                   auth["Signature"], v3_string_to_sign(canonical), v3_signature,
+                   payload_ok=req.headers["x-acs-content-sha256"] == body_sha256)

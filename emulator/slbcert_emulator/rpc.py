@@ -16,6 +16,17 @@ def parse_pairs(raw):
         raise errors.invalid_encoding() from None
 
 
+def accepts_json(headers):
+    return "json" in (headers.get("Accept") or "").lower()
+
+
+def _first_values(pairs):
+    values = {}
+    for key, value in pairs:
+        values.setdefault(key, value)
+    return values
+
+
 @dataclass
 class RpcRequest:
     method: str
@@ -24,13 +35,13 @@ class RpcRequest:
     form: list
     headers: object  # http.client.HTTPMessage: case-insensitive, keeps repeated headers
     body: bytes
-    params: dict = field(init=False)
+    query_params: dict = field(init=False)
+    params: dict = field(init=False)  # query and body merged
 
     def __post_init__(self):
         # A parameter sent twice keeps its first value; the query comes before the body.
-        self.params = {}
-        for key, value in self.query + self.form:
-            self.params.setdefault(key, value)
+        self.query_params = _first_values(self.query)
+        self.params = _first_values(self.query + self.form)
 
     @classmethod
     def parse(cls, method, target, headers, body):
@@ -38,7 +49,7 @@ class RpcRequest:
         try:
             # http.server decodes the request line as Latin-1; undo that to see the raw bytes.
             raw_query = raw_query.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
+        except UnicodeDecodeError:
             raise errors.invalid_encoding() from None
         form = []
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -65,6 +76,4 @@ class RpcRequest:
     def wants_json(self):
         """`Format` decides (any case); without it an `Accept` naming JSON does; XML otherwise."""
         fmt = self.params.get("Format")
-        if fmt:
-            return fmt.lower() == "json"
-        return "json" in (self.headers.get("Accept") or "").lower()
+        return fmt.lower() == "json" if fmt else accepts_json(self.headers)

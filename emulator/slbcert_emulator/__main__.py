@@ -1,0 +1,98 @@
+"""Command line: python3 -m slbcert_emulator --data-dir DIR --access-key ID:SECRET ..."""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .auth import Credential
+from .server import Config, Emulator, Server
+
+
+def _access_key(text):
+    key_id, sep, secret = text.partition(":")
+    if not (key_id and sep and secret):
+        raise argparse.ArgumentTypeError("expected ID:SECRET")
+    return Credential(key_id, secret)
+
+
+def _sts_token(text):
+    parts = text.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise argparse.ArgumentTypeError("expected ID:SECRET:TOKEN")
+    return Credential(*parts)
+
+
+def _positive(text):
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python3 -m slbcert_emulator",
+        description="A local Alibaba Cloud SLB (CLB) server-certificate service for offline tests. "
+                    "Prints its base URL on stdout once it accepts connections; stops on "
+                    "SIGTERM or SIGINT.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; the admin API under "
+                             "/_emulator/ answers loopback clients only)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="port to listen on; 0 (the default) picks a free one")
+    parser.add_argument("--data-dir", required=True,
+                        help="directory for the SQLite database (and the default request log)")
+    parser.add_argument("--access-key", action="append", default=[], type=_access_key,
+                        metavar="ID:SECRET",
+                        help="an accepted AccessKey; repeatable. Each AccessKeyId is its own account")
+    parser.add_argument("--sts-token", action="append", default=[], type=_sts_token,
+                        metavar="ID:SECRET:TOKEN",
+                        help="an accepted STS credential: requests signed with ID must carry TOKEN "
+                             "(SecurityToken / x-acs-security-token); repeatable")
+    parser.add_argument("--tls-cert", metavar="FILE",
+                        help="serve HTTPS with this PEM certificate chain (needs --tls-key)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
+    parser.add_argument("--quota", type=_positive, default=100,
+                        help="certificates per account and region before OverQuota (default 100)")
+    parser.add_argument("--max-url-bytes", type=_positive, default=8192,
+                        help="longer request URLs get the gateway's HTML 414 (default 8192)")
+    parser.add_argument("--request-log", metavar="FILE",
+                        help="JSON-lines request log, secrets redacted (default DATA_DIR/requests.log)")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    if not args.access_key and not args.sts_token:
+        parser.error("give at least one --access-key or --sts-token")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    emulator = Emulator(Config(
+        data_dir=args.data_dir, credentials=args.access_key + args.sts_token, host=args.host,
+        port=args.port, quota=args.quota, max_url_bytes=args.max_url_bytes,
+        request_log=args.request_log, tls_cert=args.tls_cert, tls_key=args.tls_key))
+    server = Server(emulator)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    # serve_forever runs in a thread: shutdown() called from a signal handler on the serving
+    # thread itself would wait forever.
+    serving = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
+    serving.start()
+    print(server.base_url, flush=True)
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+    emulator.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Injected faults: rules posted to the admin API, each firing a number of times.
+
+Each kind fires where it would happen in the real system: the gateway's (delay, dropped
+connection, HTML 414) before authentication, the service's transient errors after it (so the
+request's nonce is spent, and a retry must be signed afresh), drop-after-commit once the
+operation is stored.
+"""
+
+import threading
+from dataclasses import asdict, dataclass
+
+from . import errors
+
+BEFORE_AUTH, AFTER_AUTH, AFTER_COMMIT = "before-auth", "after-auth", "after-commit"
+
+STAGES = {
+    "delay": BEFORE_AUTH,
+    "drop-before": BEFORE_AUTH,
+    "html-414": BEFORE_AUTH,
+    "throttle": AFTER_AUTH,
+    "unavailable": AFTER_AUTH,
+    "internal": AFTER_AUTH,
+    "busy": AFTER_AUTH,
+    "drop-after-commit": AFTER_COMMIT,
+}
+
+ERRORS = {
+    "throttle": errors.throttling,
+    "unavailable": errors.service_unavailable,
+    "internal": errors.internal_error,
+    "busy": errors.system_busy,
+}
+
+
+MAX_DELAY_MS = 10 * 60 * 1000
+
+
+def _count(rule, name, default, limit=None):
+    value = rule.get(name, default)
+    if (isinstance(value, bool) or not isinstance(value, int) or value < 0
+            or (limit is not None and value > limit)):
+        raise ValueError(f"{name} must be an integer from 0" + (f" to {limit}" if limit else ""))
+    return value
+
+
+@dataclass
+class Rule:
+    action: str
+    fault: str
+    times: int = 1
+    delay_ms: int = 0
+    retry_after_ms: int = None
+
+    @classmethod
+    def from_json(cls, rule):
+        if not isinstance(rule, dict):
+            raise ValueError("each fault rule must be an object")
+        unknown = set(rule) - {"action", "fault", "times", "delay_ms", "retry_after_ms"}
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+        action, fault = rule.get("action", "*"), rule.get("fault")
+        if not isinstance(action, str) or not action:
+            raise ValueError("action must be an action name or \"*\"")
+        if not isinstance(fault, str) or fault not in STAGES:
+            raise ValueError(f"fault must be one of {sorted(STAGES)}")
+        retry_after = rule.get("retry_after_ms")
+        return cls(action, fault, _count(rule, "times", 1), _count(rule, "delay_ms", 0, MAX_DELAY_MS),
+                   None if retry_after is None else _count(rule, "retry_after_ms", 0))
+
+    def to_json(self):
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+class FaultPlan:
+    """The pending rules, first posted first fired."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+
+    def replace(self, rules):
+        with self._lock:
+            self._rules = [r for r in rules if r.times > 0]
+
+    def pending(self):
+        with self._lock:
+            return [r.to_json() for r in self._rules]
+
+    def take(self, action, stage):
+        """Fire the first rule for this action and stage, if any, and return it."""
+        with self._lock:
+            for rule in self._rules:
+                if STAGES[rule.fault] == stage and rule.action in ("*", action):
+                    rule.times -= 1
+                    if rule.times == 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None
