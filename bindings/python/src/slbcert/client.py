@@ -1,0 +1,448 @@
+"""The SLB certificate client: upload (duplicate-safe), describe, rename, delete."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import weakref
+from contextlib import nullcontext
+from ctypes import byref, c_char_p
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _ffi
+from ._ffi import lib
+from .bundle import Bundle, datetime_from_ms
+from .credentials import Credentials, SecretInput
+from .errors import ValidationError
+from .signing import placement_code, signature_version_code
+
+__all__ = ["Client", "ServerCertificate", "UploadResult", "LogLevel"]
+
+Tags = Union[Mapping[str, str], Sequence[Tuple[str, str]]]
+#: Describe filters: a value of None matches any value of the key.
+TagFilter = Union[Mapping[str, Optional[str]], Sequence[Tuple[str, Optional[str]]]]
+
+
+class LogLevel(enum.IntEnum):
+    """Levels of the lines passed to a client's ``log`` callable (``slbcert_log_level``)."""
+    ERROR = 1
+    WARNING = 2
+    INFO = 3  #: one line per attempt: action, endpoint, status, code, RequestId, duration
+    DEBUG = 4
+
+
+_PYTHON_LEVELS = {LogLevel.ERROR: logging.ERROR, LogLevel.WARNING: logging.WARNING,
+                  LogLevel.INFO: logging.INFO, LogLevel.DEBUG: logging.DEBUG}
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    """A server certificate as the service describes it.
+
+    Attributes:
+        id: ServerCertificateId.
+        name: ServerCertificateName.
+        fingerprint: the service's Fingerprint (SHA-1, lower-case hex with ``:``).
+        common_name: CommonName.
+        subject_alternative_names: SubjectAlternativeNames.
+        create_time: CreateTime as an aware UTC datetime (``None`` when the service sent none).
+        create_time_ms: CreateTimeStamp, milliseconds since the epoch (0 when none).
+        expire_time: ExpireTime as an aware UTC datetime (``None`` when none).
+        expire_time_ms: ExpireTimeStamp (0 when none).
+        create_time_text: CreateTime as the service wrote it.
+        expire_time_text: ExpireTime as the service wrote it.
+        is_alicloud: whether it references a Certificate Management Service certificate.
+        alicloud_certificate_id: AliCloudCertificateId, or ``""``.
+        alicloud_certificate_name: AliCloudCertificateName, or ``""``.
+        region_id: RegionId.
+        region_id_alias: RegionIdAlias.
+        resource_group_id: ResourceGroupId.
+        tags: the tags, key to value.
+        request_id: the RequestId of the call that returned it.
+    """
+    id: str
+    name: str
+    fingerprint: str
+    common_name: str
+    subject_alternative_names: Tuple[str, ...]
+    create_time: Optional[datetime]
+    create_time_ms: int
+    expire_time: Optional[datetime]
+    expire_time_ms: int
+    create_time_text: str
+    expire_time_text: str
+    is_alicloud: bool
+    alicloud_certificate_id: str
+    alicloud_certificate_name: str
+    region_id: str
+    region_id_alias: str
+    resource_group_id: str
+    tags: Dict[str, str] = field(hash=False)
+    request_id: str = field(compare=False)
+
+    @classmethod
+    def _read(cls, pointer: Any) -> "ServerCertificate":
+        tags: Dict[str, str] = {}
+        for index in range(lib.slbcert_server_certificate_tag_count(pointer)):
+            key, value = c_char_p(), c_char_p()
+            lib.slbcert_server_certificate_tag(pointer, index, byref(key), byref(value))
+            tags[(key.value or b"").decode("utf-8", "replace")] = (value.value or b"").decode("utf-8", "replace")
+        create_ms = lib.slbcert_server_certificate_create_time_ms(pointer)
+        expire_ms = lib.slbcert_server_certificate_expire_time_ms(pointer)
+        return cls(
+            id=lib.slbcert_server_certificate_id(pointer) or "",
+            name=lib.slbcert_server_certificate_name(pointer) or "",
+            fingerprint=lib.slbcert_server_certificate_fingerprint(pointer) or "",
+            common_name=lib.slbcert_server_certificate_common_name(pointer) or "",
+            subject_alternative_names=tuple(lib.slbcert_server_certificate_san(pointer, i) or ""
+                                            for i in range(lib.slbcert_server_certificate_san_count(pointer))),
+            create_time=datetime_from_ms(create_ms) if create_ms else None,
+            create_time_ms=create_ms,
+            expire_time=datetime_from_ms(expire_ms) if expire_ms else None,
+            expire_time_ms=expire_ms,
+            create_time_text=lib.slbcert_server_certificate_create_time(pointer) or "",
+            expire_time_text=lib.slbcert_server_certificate_expire_time(pointer) or "",
+            is_alicloud=lib.slbcert_server_certificate_is_alicloud(pointer) == 1,
+            alicloud_certificate_id=lib.slbcert_server_certificate_alicloud_id(pointer) or "",
+            alicloud_certificate_name=lib.slbcert_server_certificate_alicloud_name(pointer) or "",
+            region_id=lib.slbcert_server_certificate_region_id(pointer) or "",
+            region_id_alias=lib.slbcert_server_certificate_region_id_alias(pointer) or "",
+            resource_group_id=lib.slbcert_server_certificate_resource_group_id(pointer) or "",
+            tags=tags,
+            request_id=lib.slbcert_server_certificate_request_id(pointer) or "",
+        )
+
+
+def _read_list(pointer: Any) -> List[ServerCertificate]:
+    return [ServerCertificate._read(lib.slbcert_certificate_list_get(pointer, index))
+            for index in range(lib.slbcert_certificate_list_count(pointer))]
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What an upload did.
+
+    Attributes:
+        certificate: the stored certificate: the new one, or the existing one with the same fingerprint.
+        uploaded: ``False`` when a certificate with the same fingerprint already existed and nothing
+            was uploaded.
+        region_certificates: every certificate the account holds in the region, from the duplicate
+            check (empty when the check was skipped: ``ensure=False`` or a CAS upload).
+    """
+    certificate: ServerCertificate
+    uploaded: bool
+    region_certificates: Tuple[ServerCertificate, ...] = field(repr=False)
+
+    @classmethod
+    def _read(cls, pointer: Any) -> "UploadResult":
+        return cls(certificate=ServerCertificate._read(lib.slbcert_upload_result_certificate(pointer)),
+                   uploaded=lib.slbcert_upload_result_uploaded(pointer) == 1,
+                   region_certificates=tuple(_read_list(lib.slbcert_upload_result_region_certificates(pointer))))
+
+
+def _tag_arrays(tags: Optional[TagFilter], describe: bool) -> Tuple[Any, Any, int]:
+    if not tags:
+        return None, None, 0
+    items = list(tags.items() if isinstance(tags, Mapping) else tags)
+    keys = [_ffi.cstr(k, "tag key") for k, _ in items]
+    # In a describe filter, a tag without value (None) matches any value: the library sends no Tag.N.Value.
+    values = [_ffi.cstr("" if (v is None and describe) else v, f"tag {k!r} value") for k, v in items]
+    if any(v is None for v in values):
+        raise ValueError("upload tags need a value for every key")
+    return _ffi.string_array(keys), _ffi.string_array(values), len(items)
+
+
+def _milliseconds(seconds: Optional[float], what: str) -> int:
+    if seconds is None:
+        return 0
+    if seconds <= 0:
+        raise ValueError(f"{what} must be positive seconds")
+    return max(1, int(round(seconds * 1000)))
+
+
+LogCallable = Callable[[int, str], Any]
+
+
+class Client:
+    """A client for one region's SLB certificate API (``slbcert_client``).
+
+    Safe to share between threads: calls may run concurrently, each thread keeps its own
+    connection. Use it as a context manager, or call :meth:`close`; a collected client is freed too.
+    :meth:`close` waits for calls still running in other threads.
+
+    Credentials: ``access_key_id`` + ``access_key_secret`` (+ ``security_token``) are used as given;
+    else ``profile`` names a profile of the aliyun CLI or ini file; else the library's default chain
+    (environment variables, profile files, ECS role) is resolved here.
+
+    Args:
+        region: e.g. ``"cn-hangzhou"``; ``None``: ``ALIBABA_CLOUD_REGION_ID``, then the profile's.
+        endpoint: a full URL (``"https://127.0.0.1:8443"``); ``None``: derived from the region.
+        profile: a credentials profile name.
+        access_key_id: an AccessKeyId.
+        access_key_secret: its secret (``bytearray`` recommended: wipe it yourself afterwards).
+        security_token: an STS token, or ``None``.
+        ca_bundle: a CA file to verify the endpoint; ``None``: ``ALIBABA_CLOUD_CA_BUNDLE``, then the system's.
+        timeout: seconds for one whole request (describe/rename/delete and upload); ``None``: the
+            library's defaults (10 s, and 30 s for an upload).
+        connect_timeout: seconds to connect (default 5).
+        max_attempts: attempts per call including the first (default 3; 1 disables retries).
+        signature_version: ``"v1"`` (default) or ``"v3"``.
+        placement: ``"body"`` (default: keys never in a URL) or ``"query"``.
+        log: a callable receiving ``(level, line)`` (level a :class:`LogLevel`), or a
+            :class:`logging.Logger`. Lines are redacted. It runs on the thread making the call and
+            must not call back into this client.
+        log_level: the most verbose level passed to ``log`` (default INFO).
+        upload_timeout: seconds for one upload request, overriding ``timeout`` for uploads.
+        deadline: seconds for one call including its retries (default 60).
+        proxy: a proxy URL; ``None``: ``HTTPS_PROXY``/``https_proxy`` and ``NO_PROXY``.
+        user_agent_suffix: appended to the User-Agent.
+        insecure_skip_tls_verification: turn off TLS peer and host verification. Never in production.
+
+    Raises:
+        CredentialsError: no usable credentials.
+        InvalidArgument: no region, a bad endpoint or option.
+    """
+
+    def __init__(self, region: Optional[str] = None, endpoint: Optional[str] = None, profile: Optional[str] = None,
+                 access_key_id: Optional[str] = None, access_key_secret: Optional[SecretInput] = None,
+                 security_token: Optional[SecretInput] = None, ca_bundle: Union[str, "os.PathLike[str]", None] = None,
+                 timeout: Optional[float] = None, connect_timeout: Optional[float] = None,
+                 max_attempts: Optional[int] = None, signature_version: Union[str, int] = "v1",
+                 placement: Union[str, int] = "body", log: Union[LogCallable, logging.Logger, None] = None, *,
+                 log_level: Union[LogLevel, int, None] = None, upload_timeout: Optional[float] = None,
+                 deadline: Optional[float] = None, proxy: Optional[str] = None,
+                 user_agent_suffix: Optional[str] = None, insecure_skip_tls_verification: bool = False) -> None:
+        options = _ffi.ClientOptions()
+        lib.slbcert_client_options_init(byref(options), _ffi.CLIENT_OPTIONS_VERSION)
+        options.region_id = _ffi.cstr(region, "region")
+        options.endpoint = _ffi.cstr(endpoint, "endpoint")
+        options.ca_bundle = _ffi.cstr(ca_bundle, "ca_bundle")
+        options.proxy = _ffi.cstr(proxy, "proxy")
+        options.user_agent_suffix = _ffi.cstr(user_agent_suffix, "user_agent_suffix")
+        options.signature_version = signature_version_code(signature_version)
+        options.placement = placement_code(placement)
+        options.insecure_skip_tls_verification = 1 if insecure_skip_tls_verification else 0
+        options.connect_timeout_ms = _milliseconds(connect_timeout, "connect_timeout")
+        options.request_timeout_ms = _milliseconds(timeout, "timeout")
+        options.upload_timeout_ms = _milliseconds(upload_timeout if upload_timeout is not None else timeout,
+                                                  "upload_timeout")
+        options.deadline_ms = _milliseconds(deadline, "deadline")
+        if max_attempts is not None:
+            if int(max_attempts) < 1:
+                raise ValueError("max_attempts must be at least 1")
+            options.max_attempts = int(max_attempts)
+
+        # The ctypes callback object must outlive every call the client makes: the client keeps it.
+        self._log_callback: Optional[Any] = None
+        if log is not None:
+            self._log_callback = _ffi.LOG_FN(_log_trampoline(log))
+            options.log_fn = self._log_callback
+            options.log_level = int(log_level) if log_level is not None else int(LogLevel.INFO)
+
+        credentials: Optional[Credentials] = None
+        if access_key_id is not None or access_key_secret is not None:
+            credentials = Credentials.static(access_key_id or "", access_key_secret or b"", security_token)
+        elif profile is not None:
+            credentials = Credentials.profile(profile)
+        pointer = _ffi.ClientP()
+        try:
+            with (credentials._use() if credentials is not None else nullcontext(None)) as credentials_pointer:
+                options.credentials = credentials_pointer
+                lib.slbcert_client_new(byref(pointer), byref(options))
+        except BaseException:
+            if credentials is not None:
+                credentials.close()
+            raise
+        self._credentials = credentials
+        self._handle = _ffi.Handle(pointer, lib.slbcert_client_free, "client")
+        # Free the client first, then the credentials it borrowed (and keep the callback alive until then).
+        self._finalizer = weakref.finalize(self, _close_client, self._handle, credentials, self._log_callback)
+        self._endpoint = lib.slbcert_client_endpoint(pointer) or ""
+        self._region = lib.slbcert_client_region(pointer) or ""
+
+    # -- lifetime ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Free the client and its connections (waits for calls running in other threads)."""
+        self._handle.check_closable()  # before the finalizer, which disarms itself when called
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint URL the client talks to."""
+        return self._endpoint
+
+    @property
+    def region(self) -> str:
+        """The region the client works in."""
+        return self._region
+
+    @property
+    def credentials(self) -> Optional[Credentials]:
+        """The credentials given explicitly or by profile; ``None`` when the default chain was used."""
+        return self._credentials
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def upload(self, bundle: Bundle, name: Optional[str] = None, tags: Optional[Tags] = None,
+               resource_group_id: Optional[str] = None, ensure: bool = True, *, send_as_is: bool = False) -> UploadResult:
+        """Upload a bundle's chain and key (``slbcert_client_upload``).
+
+        With ``ensure`` (the default) an existing certificate with the same fingerprint is returned
+        (``uploaded=False``) and nothing is uploaded; after an ambiguous failure the client looks
+        for the fingerprint before trying again, so one call never leaves two copies.
+
+        Args:
+            bundle: a :class:`Bundle` with a key and no error finding.
+            name: ServerCertificateName (1-80 characters, starting with a letter), or ``None``.
+            tags: up to 20 tags, key to value.
+            resource_group_id: the resource group, or ``None`` for the account's default.
+            ensure: skip the upload when the fingerprint is already there.
+            send_as_is: send the PEMs as given instead of normalised.
+
+        Raises:
+            ValidationError: the bundle has an error finding (``findings``); nothing was sent.
+            ServiceError, NetworkError, TLSError, TimeoutError, CredentialsError, InvalidArgument.
+        """
+        if not isinstance(bundle, Bundle):
+            raise TypeError(f"bundle must be a slbcert.Bundle, not {type(bundle).__name__}")
+        options = self._upload_options(name, tags, resource_group_id, ensure, send_as_is)
+        result = _ffi.UploadResultP()
+        try:
+            with self._handle.use() as client, bundle._use() as bundle_pointer:
+                lib.slbcert_client_upload(byref(result), client, bundle_pointer, byref(options))
+        except ValidationError as exc:
+            exc.findings = bundle.errors
+            raise
+        return self._take_result(result)
+
+    def upload_cas(self, cas_certificate_id: str, cas_certificate_name: Optional[str] = None,
+                   cas_region_id: Optional[str] = None, name: Optional[str] = None, tags: Optional[Tags] = None,
+                   resource_group_id: Optional[str] = None) -> UploadResult:
+        """Upload a reference to a certificate held by Certificate Management Service (CAS).
+
+        There is no local fingerprint, so no duplicate check: ``region_certificates`` is empty.
+
+        Args:
+            cas_certificate_id: AliCloudCertificateId.
+            cas_certificate_name: AliCloudCertificateName, or ``None``.
+            cas_region_id: the certificate's region in CAS, or ``None``.
+            name, tags, resource_group_id: as for :meth:`upload`.
+        """
+        options = self._upload_options(name, tags, resource_group_id, True, False)
+        result = _ffi.UploadResultP()
+        with self._handle.use() as client:
+            lib.slbcert_client_upload_cas(byref(result), client, _ffi.cstr(cas_certificate_id, "cas_certificate_id"),
+                                          _ffi.cstr(cas_certificate_name, "cas_certificate_name"),
+                                          _ffi.cstr(cas_region_id, "cas_region_id"), byref(options))
+        return self._take_result(result)
+
+    def describe(self, server_certificate_id: Optional[str] = None, resource_group_id: Optional[str] = None,
+                 tags: Optional[TagFilter] = None) -> List[ServerCertificate]:
+        """List the region's server certificates, optionally filtered (``slbcert_client_describe``).
+
+        Args:
+            server_certificate_id: only this certificate.
+            resource_group_id: only this resource group.
+            tags: only certificates with these tags; a value of ``None`` (or ``""``) matches any value.
+        """
+        options = _ffi.DescribeOptions()
+        lib.slbcert_describe_options_init(byref(options), _ffi.DESCRIBE_OPTIONS_VERSION)
+        options.server_certificate_id = _ffi.cstr(server_certificate_id, "server_certificate_id")
+        options.resource_group_id = _ffi.cstr(resource_group_id, "resource_group_id")
+        options.tag_keys, options.tag_values, options.tag_count = _tag_arrays(tags, describe=True)
+        listing = _ffi.CertificateListP()
+        with self._handle.use() as client:
+            lib.slbcert_client_describe(byref(listing), client, byref(options))
+        try:
+            return _read_list(listing)
+        finally:
+            lib.slbcert_certificate_list_free(listing)
+
+    def rename(self, server_certificate_id: str, name: str) -> None:
+        """Rename a certificate (SetServerCertificateName).
+
+        Raises:
+            ServiceError: e.g. code ``ServerCertificateId.NotFound`` for an unknown id.
+            InvalidArgument: the name breaks the service's rules.
+        """
+        with self._handle.use() as client:
+            lib.slbcert_client_rename(client, _ffi.cstr(server_certificate_id, "server_certificate_id"),
+                                      _ffi.cstr(name, "name"))
+
+    def delete(self, server_certificate_id: str) -> None:
+        """Delete a certificate (DeleteServerCertificate).
+
+        Raises:
+            ServiceError: code ``CertificateAndPrivateKeyIsRefered`` when listeners use it.
+        """
+        with self._handle.use() as client:
+            lib.slbcert_client_delete(client, _ffi.cstr(server_certificate_id, "server_certificate_id"))
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _upload_options(name: Optional[str], tags: Optional[Tags], resource_group_id: Optional[str],
+                        ensure: bool, send_as_is: bool) -> _ffi.UploadOptions:
+        options = _ffi.UploadOptions()
+        lib.slbcert_upload_options_init(byref(options), _ffi.UPLOAD_OPTIONS_VERSION)
+        options.name = _ffi.cstr(name, "name")
+        options.resource_group_id = _ffi.cstr(resource_group_id, "resource_group_id")
+        options.tag_keys, options.tag_values, options.tag_count = _tag_arrays(tags, describe=False)
+        options.no_ensure = 0 if ensure else 1
+        options.send_as_is = 1 if send_as_is else 0
+        return options
+
+    @staticmethod
+    def _take_result(pointer: Any) -> UploadResult:
+        try:
+            return UploadResult._read(pointer)
+        finally:
+            lib.slbcert_upload_result_free(pointer)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<slbcert.Client region={self._region!r} endpoint={self._endpoint!r} {state}>"
+
+
+def _close_client(handle: _ffi.Handle, credentials: Optional[Credentials], callback: Any) -> None:
+    """Free the client, then the credentials it borrowed; the log callback may go after that."""
+    handle.close()
+    if credentials is not None:
+        credentials.close()
+    del callback
+
+
+def _log_trampoline(log: Union[LogCallable, logging.Logger]) -> Callable[[Any, int, Optional[bytes]], None]:
+    if isinstance(log, logging.Logger):
+        logger = log
+
+        def target(level: int, line: str) -> None:
+            logger.log(_PYTHON_LEVELS.get(LogLevel(level), logging.INFO), "%s", line)
+    elif callable(log):
+        target = log  # type: ignore[assignment]
+    else:
+        raise TypeError("log must be a callable (level, line) or a logging.Logger")
+
+    def trampoline(user_data: Any, level: int, line: Optional[bytes]) -> None:
+        # Exceptions cannot cross into C: ctypes reports them (sys.unraisablehook) and the call goes on.
+        try:
+            lvl: int = LogLevel(level)
+        except ValueError:
+            lvl = level
+        target(lvl, (line or b"").decode("utf-8", "replace"))
+
+    return trampoline

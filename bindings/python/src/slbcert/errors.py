@@ -1,0 +1,186 @@
+"""Exceptions: one class per ``slbcert_status``, all under :class:`SlbcertError`.
+
+==========================  ========================  =============================================
+C status                    exception                 also a
+==========================  ========================  =============================================
+``SLBCERT_EINVAL``          :class:`InvalidArgument`  :class:`ValueError`
+``SLBCERT_ENOMEM``          :class:`OutOfMemory`      :class:`MemoryError`
+``SLBCERT_EPARSE``          :class:`ParseError`       :class:`ValueError`
+``SLBCERT_EVALIDATION``     :class:`ValidationError`
+``SLBCERT_ECREDENTIALS``    :class:`CredentialsError`
+``SLBCERT_ESERVICE``        :class:`ServiceError`
+``SLBCERT_ENETWORK``        :class:`NetworkError`     :class:`ConnectionError`
+``SLBCERT_ETLS``            :class:`TLSError`
+``SLBCERT_ETIMEOUT``        :class:`TimeoutError`     the builtin :class:`TimeoutError`
+``SLBCERT_EPROTOCOL``       :class:`ProtocolError`
+``SLBCERT_ERANGE``          :class:`OutOfRange`       :class:`IndexError`
+``SLBCERT_EINTERNAL``       :class:`InternalError`
+==========================  ========================  =============================================
+
+A status this binding does not know yet (a newer library) raises :class:`SlbcertError` itself.
+Every exception carries what the library recorded about the failure: ``status``, ``status_name``,
+``message``, ``hint``, and, where the service answered, ``code``, ``request_id``, ``http_status``,
+``host_id`` and ``recommend``. None of them ever holds a secret.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .bundle import Finding
+
+__all__ = [
+    "SlbcertError", "InvalidArgument", "OutOfMemory", "ParseError", "ValidationError", "CredentialsError",
+    "ServiceError", "NetworkError", "TLSError", "TimeoutError", "ProtocolError", "OutOfRange", "InternalError",
+]
+
+
+class SlbcertError(Exception):
+    """A failed slbcert call.
+
+    Attributes:
+        status: the C status code (negative), e.g. -6 for ``SLBCERT_ESERVICE``.
+        status_name: the enum name, e.g. ``"SLBCERT_ESERVICE"``.
+        message: one line saying what failed (never a secret).
+        hint: what to do about it, or ``""``.
+        code: the service's error Code (e.g. ``"SignatureDoesNotMatch"``); for a validation failure
+            the reason code of the first error finding; ``""`` otherwise.
+        request_id: the service's RequestId, or ``""``.
+        http_status: the HTTP status of the failed request, or 0 when no answer came.
+        host_id: the service's HostId, or ``""``.
+        recommend: the service's Recommend URL, or ``""``.
+        transport_code: libcurl's code for a network failure, or 0.
+        status_text: the library's description of ``status`` (``slbcert_strerror``).
+    """
+
+    #: The status this class stands for (``None``: any).
+    STATUS: Optional[int] = None
+
+    def __init__(self, message: str = "", *, status: int = 0, status_name: str = "", hint: str = "",
+                 code: str = "", request_id: str = "", http_status: int = 0, host_id: str = "",
+                 recommend: str = "", transport_code: int = 0, status_text: str = "") -> None:
+        super().__init__(message)
+        self.status = status or (self.STATUS or 0)
+        self.status_name = status_name
+        self.message = message
+        self.hint = hint
+        self.code = code
+        self.request_id = request_id
+        self.http_status = http_status
+        self.host_id = host_id
+        self.recommend = recommend
+        self.transport_code = transport_code
+        self.status_text = status_text
+
+    def __str__(self) -> str:
+        text = self.message or self.status_text or self.status_name or "slbcert error"
+        if self.request_id and self.request_id not in text:
+            text += f" (RequestId: {self.request_id})"
+        if self.hint:
+            text += f" Hint: {self.hint}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status}, code={self.code!r})"
+
+
+class InvalidArgument(SlbcertError, ValueError):
+    """``SLBCERT_EINVAL``: an argument is missing, too long or out of its range."""
+    STATUS = -1
+
+
+class OutOfMemory(SlbcertError, MemoryError):
+    """``SLBCERT_ENOMEM``: the library could not allocate memory."""
+    STATUS = -2
+
+
+class ParseError(SlbcertError, ValueError):
+    """``SLBCERT_EPARSE``: input is not a certificate, key or document the library can read."""
+    STATUS = -3
+
+
+class ValidationError(SlbcertError):
+    """``SLBCERT_EVALIDATION``: the bundle has an error finding; nothing was sent.
+
+    Attributes:
+        findings: the bundle's error findings (:class:`slbcert.Finding`), when known.
+    """
+    STATUS = -4
+
+    def __init__(self, message: str = "", *, findings: Sequence["Finding"] = (), **details: object) -> None:
+        super().__init__(message, **details)  # type: ignore[arg-type]
+        self.findings: List["Finding"] = list(findings)
+
+
+class CredentialsError(SlbcertError):
+    """``SLBCERT_ECREDENTIALS``: no usable credentials (missing, unreadable, unsupported)."""
+    STATUS = -5
+
+
+class ServiceError(SlbcertError):
+    """``SLBCERT_ESERVICE``: the service answered with an error Code.
+
+    ``code``, ``message``, ``request_id``, ``http_status``, ``recommend`` and ``host_id`` are the
+    service's.
+    """
+    STATUS = -6
+
+
+class NetworkError(SlbcertError, ConnectionError):
+    """``SLBCERT_ENETWORK``: the connection failed or broke (``transport_code`` is libcurl's)."""
+    STATUS = -7
+
+
+class TLSError(SlbcertError):
+    """``SLBCERT_ETLS``: TLS failed (certificate verification, handshake)."""
+    STATUS = -8
+
+
+class TimeoutError(SlbcertError, builtins.TimeoutError):  # noqa: A001 - deliberately shadows the builtin
+    """``SLBCERT_ETIMEOUT``: the request or the overall deadline timed out.
+
+    Also an instance of the builtin :class:`TimeoutError`.
+    """
+    STATUS = -9
+
+
+class ProtocolError(SlbcertError):
+    """``SLBCERT_EPROTOCOL``: the answer was not what the API defines (an HTML page, bad JSON)."""
+    STATUS = -10
+
+
+class OutOfRange(SlbcertError, IndexError):
+    """``SLBCERT_ERANGE``: an index is out of range."""
+    STATUS = -11
+
+
+class InternalError(SlbcertError):
+    """``SLBCERT_EINTERNAL``: a bug in slbcert; please report it."""
+    STATUS = -12
+
+
+_BY_STATUS: Dict[int, Type[SlbcertError]] = {
+    int(cls.STATUS or 0): cls
+    for cls in (InvalidArgument, OutOfMemory, ParseError, ValidationError, CredentialsError, ServiceError,
+                NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError)
+}
+_BY_NAME: Dict[str, Type[SlbcertError]] = {
+    "SLBCERT_EINVAL": InvalidArgument, "SLBCERT_ENOMEM": OutOfMemory, "SLBCERT_EPARSE": ParseError,
+    "SLBCERT_EVALIDATION": ValidationError, "SLBCERT_ECREDENTIALS": CredentialsError,
+    "SLBCERT_ESERVICE": ServiceError, "SLBCERT_ENETWORK": NetworkError, "SLBCERT_ETLS": TLSError,
+    "SLBCERT_ETIMEOUT": TimeoutError, "SLBCERT_EPROTOCOL": ProtocolError, "SLBCERT_ERANGE": OutOfRange,
+    "SLBCERT_EINTERNAL": InternalError,
+}
+
+
+def class_for(status: int, name: str = "") -> Type[SlbcertError]:
+    """The exception class of a status (by the library's enum name first, then by number)."""
+    return _BY_NAME.get(name) or _BY_STATUS.get(status) or SlbcertError
+
+
+def from_status(status: int, *, name: str, message: str, **details: object) -> SlbcertError:
+    """Build the exception for ``status`` from the details the library recorded."""
+    cls = class_for(status, name)
+    return cls(message, status=status, status_name=name, **details)  # type: ignore[arg-type]
