@@ -117,7 +117,7 @@ void slbcert_string_free(char *string);
  * Authorization, PrivateKey values (in query strings, form bodies, headers and JSON) and PEM
  * private-key blocks. Useful for an application's own logs of requests.
  * @param out     receives a new string; free it with slbcert_string_free().
- * @param text    the text; need not be NUL-terminated.
+ * @param text    the text; need not be NUL-terminated; NULL with @p length 0 is the empty text.
  * @param length  its length in bytes (at most 16 MiB).
  */
 int slbcert_redact(char **out, const char *text, size_t length);
@@ -223,7 +223,7 @@ const char *slbcert_certificate_common_name(const slbcert_certificate *certifica
 const char *slbcert_certificate_subject(const slbcert_certificate *certificate);
 /** @return the issuer as a one-line RFC 2253 string. */
 const char *slbcert_certificate_issuer(const slbcert_certificate *certificate);
-/** @return the serial number as upper-case hex. */
+/** @return the serial number as upper-case hex, whole bytes (so it may start with "0"), as `openssl x509 -serial` prints it. */
 const char *slbcert_certificate_serial(const slbcert_certificate *certificate);
 /** @return notBefore as "yyyy-MM-ddTHH:mm:ssZ". */
 const char *slbcert_certificate_not_before(const slbcert_certificate *certificate);
@@ -282,7 +282,8 @@ void slbcert_credentials_free(slbcert_credentials *credentials);
 /** @return which source supplied the credentials: "static", "environment", "profile:NAME",
  *  "ini:NAME", "ecs_ram_role:ROLE"; borrowed. */
 const char *slbcert_credentials_source(const slbcert_credentials *credentials);
-/** @return the AccessKeyId currently in use (not secret); borrowed; may change after an STS refresh. */
+/** @return the AccessKeyId currently in use (not secret); borrowed; may change after an STS refresh.
+ *  NULL for NULL credentials, or when an instance-role refresh fails (the last error says why). */
 const char *slbcert_credentials_access_key_id(const slbcert_credentials *credentials);
 /** @return the region the source names (a profile's region_id), or NULL; borrowed. */
 const char *slbcert_credentials_region(const slbcert_credentials *credentials);
@@ -466,7 +467,7 @@ const slbcert_server_certificate *slbcert_upload_result_certificate(const slbcer
 /** @return 1 when this call uploaded the certificate, 0 when an existing one with the same fingerprint was returned, -1 for NULL. */
 int slbcert_upload_result_uploaded(const slbcert_upload_result *result);
 /** @return every certificate the account holds in the region, from the duplicate check's describe
- *  (refreshed after an upload); borrowed; an empty list when the duplicate check was skipped. */
+ *  (with the newly uploaded certificate added); borrowed; an empty list when the duplicate check was skipped. */
 const slbcert_certificate_list *slbcert_upload_result_region_certificates(const slbcert_upload_result *result);
 
 #define SLBCERT_DESCRIBE_OPTIONS_VERSION 1

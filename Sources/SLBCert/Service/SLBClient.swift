@@ -93,7 +93,7 @@ public final class SLBClient: Sendable {
         }
         guard let leaf = bundle.leaf, let chainPEM = options.sendAsIs ? bundle.givenCertificatePEM : bundle.normalizedCertificatePEM,
               let key = options.sendAsIs ? bundle.givenPrivateKey : bundle.normalizedPrivateKeyPEM else {
-            throw SLBCertError(.validation, "An upload needs both the certificate chain and its private key.")
+            throw Self.missingKeyError
         }
         var parameters = try commonUploadParameters(options)
         parameters.append(("ServerCertificate", chainPEM))
@@ -149,7 +149,7 @@ public final class SLBClient: Sendable {
     /// `Redactor` before showing it.
     public func signedUploadRequest(_ bundle: CertificateBundle, options: UploadOptions = UploadOptions()) throws(SLBCertError) -> SignedRequest {
         guard let chain = bundle.normalizedCertificatePEM, let key = bundle.normalizedPrivateKeyPEM else {
-            throw SLBCertError(.validation, "An upload needs both the certificate chain and its private key.")
+            throw Self.missingKeyError
         }
         var parameters = try commonUploadParameters(options)
         parameters += [("ServerCertificate", options.sendAsIs ? bundle.givenCertificatePEM : chain),
@@ -158,6 +158,14 @@ public final class SLBClient: Sendable {
     }
 
     // MARK: Upload flow
+
+    /// A bundle parsed without its key cannot be uploaded; say so with the finding code callers match on.
+    private static var missingKeyError: SLBCertError {
+        let finding = Finding(.error, .noPrivateKey, "An upload needs the certificate's private key; none was given.")
+        var error = SLBCertError(.validation, finding.message, hint: "Pass the key (--key, or the key buffer of slbcert_bundle_parse).")
+        error.findings = [finding]
+        return error
+    }
 
     private func commonUploadParameters(_ options: UploadOptions) throws(SLBCertError) -> [(String, String)] {
         var parameters: [(String, String)] = [("RegionId", configuration.regionId)]
@@ -190,13 +198,13 @@ public final class SLBClient: Sendable {
             return found.first { $0.fingerprint == fingerprint }
         }
         var certificate: ServerCertificate
-        switch outcome {
-        case .answer(let answer):
+        if let existing = outcome.found {
+            certificate = existing
+        } else {
+            let answer = outcome.answer ?? .object([])
             certificate = ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? "")
             if certificate.regionId.isEmpty { certificate.regionId = configuration.regionId }
             if certificate.tags.isEmpty { certificate.tags = options.tags }
-        case .found(let existing):
-            certificate = existing
         }
         if options.ensure, !regionCertificates.contains(where: { $0.serverCertificateId == certificate.serverCertificateId }) {
             regionCertificates.append(certificate)
@@ -206,10 +214,11 @@ public final class SLBClient: Sendable {
 
     // MARK: Calls, retries, logging
 
-    private enum Outcome {
-        case answer(JSON)
-        /// An ambiguous failure turned out to have stored the certificate.
-        case found(ServerCertificate)
+    /// How a call ended: the service's answer, or (after an ambiguous failure) the certificate found
+    /// stored. A struct rather than a two-payload enum: valgrind flags the enum's generated copies.
+    private struct Outcome {
+        var answer: JSON?
+        var found: ServerCertificate?
     }
 
     private func sign(_ action: String, _ parameters: [(String, String)]) throws(SLBCertError) -> SignedRequest {
@@ -221,10 +230,10 @@ public final class SLBClient: Sendable {
 
     private func call(_ action: String, _ parameters: [(String, String)], timeout: Int) throws(SLBCertError) -> JSON {
         var attempts = 0
-        switch try call(action, parameters, timeout: timeout, attempts: &attempts, beforeRetry: { (_: SLBCertError) throws(SLBCertError) -> ServerCertificate? in nil }) {
-        case .answer(let json): return json
-        case .found: throw SLBCertError(.internal, "Unexpected outcome for \(action).")
-        }
+        let outcome = try call(action, parameters, timeout: timeout, attempts: &attempts,
+                               beforeRetry: { (_: SLBCertError) throws(SLBCertError) -> ServerCertificate? in nil })
+        guard let answer = outcome.answer else { throw SLBCertError(.internal, "Unexpected outcome for \(action).") }
+        return answer
     }
 
     /// Sends one call with retries. Every attempt is signed afresh (new nonce and timestamp).
@@ -250,7 +259,7 @@ public final class SLBClient: Sendable {
                 do {
                     let answer = try ServiceAnswer.decode(response)
                     logAttempt(action, attempts, response.status, code: "", requestId: answer["RequestId"]?.string ?? "", started: started)
-                    return .answer(answer)
+                    return Outcome(answer: answer)
                 } catch let failure {
                     error = failure
                 }
@@ -262,7 +271,7 @@ public final class SLBClient: Sendable {
             guard ServiceAnswer.isRetryable(error), attempts < policy.maxAttempts else { throw error }
             if let found = try beforeRetry(error) {
                 configuration.logger?.log(.info, "\(action): the certificate was stored before the failure: \(found.serverCertificateId)")
-                return .found(found)
+                return Outcome(found: found)
             }
             let wait = policy.delay(afterAttempt: attempts, retryAfterMilliseconds: error.retryAfterMilliseconds)
             guard UTCTime.nowMilliseconds() + Int64(wait) < deadline else { throw error }

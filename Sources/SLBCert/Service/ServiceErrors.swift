@@ -82,7 +82,7 @@ enum ServiceAnswer {
             return true
         case .service, .protocol:
             if [500, 502, 503, 504, 449].contains(error.httpStatus) { return true }
-            return ["SystemBusy", "ServiceUnavailable", "InternalError"].contains(error.serviceCode)
+            return ["SystemBusy", "ServiceUnavailable", "InternalError", "SignatureNonceUsed"].contains(error.serviceCode)
                 || error.serviceCode.hasPrefix("Throttling")
         default:
             return false
@@ -98,7 +98,9 @@ enum ServiceAnswer {
             // curl: 6 resolve, 7 connect, 5 proxy resolve: the request never left.
             return ![5, 6, 7].contains(error.transportCode)
         case .service, .protocol:
-            return error.httpStatus >= 500
+            // libcurl resends a request, unchanged, when a reused connection dies before any answer; the
+            // resend is refused as a replayed nonce, and the first copy may have been carried out.
+            return error.httpStatus >= 500 || error.serviceCode == "SignatureNonceUsed"
         default:
             return false
         }
