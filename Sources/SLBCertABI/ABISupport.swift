@@ -51,6 +51,16 @@ func newCallerString(_ text: String) -> UnsafeMutablePointer<CChar>? {
 }
 
 
+// MARK: - Indexes
+
+extension Array {
+    /// The element at a C caller's index, or nil when it is out of range (a size_t of 2^63 or more
+    /// arrives negative, so both ends are checked).
+    func at(_ index: Int) -> Element? {
+        index >= 0 && index < count ? self[index] : nil
+    }
+}
+
 // MARK: - Handles
 
 /// Hands a Swift object to C as an owning opaque pointer.
@@ -84,6 +94,8 @@ func string(_ pointer: UnsafePointer<CChar>?) -> String? {
 /// Reads pointer + length bytes, at most `limit + 1` of them (so an oversized input can be reported
 /// without being copied whole). Throws for NULL with a non-zero length.
 func bytes(_ pointer: UnsafePointer<CChar>?, _ length: Int, name: String, limit: Int) throws(SLBCertError) -> [UInt8]? {
+    // A size_t of 2^63 or more arrives as a negative Int.
+    guard length >= 0 else { throw SLBCertError(.invalidArgument, "The length of \(name) is out of range.") }
     guard let pointer else {
         if length != 0 { throw SLBCertError(.invalidArgument, "\(name) is NULL but its length is \(length).") }
         return nil
@@ -96,8 +108,8 @@ func bytes(_ pointer: UnsafePointer<CChar>?, _ length: Int, name: String, limit:
 /// Reads `count` parallel key/value C strings (tags, parameters).
 func pairs(_ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int,
            name: String, limit: Int) throws(SLBCertError) -> [(String, String)] {
-    guard count > 0 else { return [] }
-    guard count <= limit else { throw SLBCertError(.invalidArgument, "Too many \(name): \(count) (at most \(limit)).") }
+    guard count != 0 else { return [] }
+    guard count > 0, count <= limit else { throw SLBCertError(.invalidArgument, "Too many \(name): \(count) (at most \(limit)).") }
     guard let keys, let values else { throw SLBCertError(.invalidArgument, "\(name) keys or values are NULL but the count is \(count).") }
     var result: [(String, String)] = []
     for index in 0..<count {

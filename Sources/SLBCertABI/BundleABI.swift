@@ -75,11 +75,11 @@ public func slbcert_bundle_parse(_ out: UnsafeMutablePointer<OpaquePointer?>?,
     return withStatus { () throws(SLBCertError) in
         guard let out else { throw invalid("out is NULL.") }
         guard cert != nil else { throw invalid("cert is NULL.") }
-        guard cert_len > 0 else { throw invalid("cert_len is 0.") }
+        guard cert_len != 0 else { throw invalid("cert_len is 0.") }
         if key != nil, key_len == 0 { throw invalid("key is given but key_len is 0; pass NULL for no key.") }
         if passphrase != nil, passphrase_len == 0 { throw invalid("passphrase is given but passphrase_len is 0; pass NULL for none.") }
         let limit = CertificateBundle.maxInputBytes
-        guard passphrase_len <= 4096 else { throw invalid("passphrase_len is over 4096.") }
+        guard passphrase_len >= 0, passphrase_len <= 4096 else { throw invalid("passphrase_len is over 4096.") }
         let parsedOptions = try checkOptions(options)
         let certificate = try bytes(cert, cert_len, name: "cert", limit: limit) ?? []
         var keyBytes = try bytes(key, key_len, name: "key", limit: limit)
@@ -119,10 +119,10 @@ public func slbcert_bundle_finding(_ bundle: OpaquePointer?, _ index: Int, _ sev
                                    _ message: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
         guard let handle = bundleHandle(bundle) else { throw invalid("bundle is NULL.") }
-        guard index < handle.bundle.findings.count else {
-            throw SLBCertError(.outOfRange, "Finding \(index) does not exist; the bundle has \(handle.bundle.findings.count).")
+        guard let finding = handle.bundle.findings.at(index) else {
+            throw SLBCertError(.outOfRange, "Finding \(UInt(bitPattern: index)) does not exist; the bundle has \(handle.bundle.findings.count).")
         }
-        severity?.pointee = Int32(handle.bundle.findings[index].severity.rawValue)
+        severity?.pointee = Int32(finding.severity.rawValue)
         code?.pointee = handle.findingCodes[index].borrowed
         message?.pointee = handle.findingMessages[index].borrowed
     }
@@ -135,8 +135,7 @@ public func slbcert_bundle_chain_length(_ bundle: OpaquePointer?) -> Int {
 
 @c @implementation
 public func slbcert_bundle_certificate(_ bundle: OpaquePointer?, _ index: Int) -> OpaquePointer? {
-    guard let handle = bundleHandle(bundle), index < handle.certificates.count else { return nil }
-    return borrowedPointer(handle.certificates[index])
+    bundleHandle(bundle)?.certificates.at(index).map(borrowedPointer)
 }
 
 @c @implementation
@@ -210,8 +209,7 @@ public func slbcert_certificate_dns_name_count(_ certificate: OpaquePointer?) ->
 }
 @c @implementation
 public func slbcert_certificate_dns_name(_ certificate: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    guard let handle = certificateHandle(certificate), index < handle.dnsNames.count else { return nil }
-    return handle.dnsNames[index].borrowed
+    certificateHandle(certificate)?.dnsNames.at(index)?.borrowed
 }
 @c @implementation
 public func slbcert_certificate_ip_address_count(_ certificate: OpaquePointer?) -> Int {
@@ -219,8 +217,7 @@ public func slbcert_certificate_ip_address_count(_ certificate: OpaquePointer?) 
 }
 @c @implementation
 public func slbcert_certificate_ip_address(_ certificate: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    guard let handle = certificateHandle(certificate), index < handle.ipAddresses.count else { return nil }
-    return handle.ipAddresses[index].borrowed
+    certificateHandle(certificate)?.ipAddresses.at(index)?.borrowed
 }
 @c @implementation
 public func slbcert_certificate_key_algorithm(_ certificate: OpaquePointer?) -> UnsafePointer<CChar>? {

@@ -266,8 +266,7 @@ public func slbcert_certificate_list_free(_ list: OpaquePointer?) { releaseHandl
 public func slbcert_certificate_list_count(_ list: OpaquePointer?) -> Int { borrowHandle(list, as: CertificateListHandle.self)?.items.count ?? 0 }
 @c @implementation
 public func slbcert_certificate_list_get(_ list: OpaquePointer?, _ index: Int) -> OpaquePointer? {
-    guard let handle = borrowHandle(list, as: CertificateListHandle.self), index < handle.items.count else { return nil }
-    return borrowedPointer(handle.items[index])
+    borrowHandle(list, as: CertificateListHandle.self)?.items.at(index).map(borrowedPointer)
 }
 @c @implementation
 public func slbcert_certificate_list_request_id(_ list: OpaquePointer?) -> UnsafePointer<CChar>? {
@@ -288,8 +287,7 @@ public func slbcert_server_certificate_common_name(_ c: OpaquePointer?) -> Unsaf
 public func slbcert_server_certificate_san_count(_ c: OpaquePointer?) -> Int { server(c)?.subjectAlternativeNames.count ?? 0 }
 @c @implementation
 public func slbcert_server_certificate_san(_ c: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    guard let handle = server(c), index < handle.subjectAlternativeNames.count else { return nil }
-    return handle.subjectAlternativeNames[index].borrowed
+    server(c)?.subjectAlternativeNames.at(index)?.borrowed
 }
 @c @implementation
 public func slbcert_server_certificate_create_time(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.createTime.borrowed }
@@ -323,8 +321,10 @@ public func slbcert_server_certificate_tag(_ c: OpaquePointer?, _ index: Int, _ 
                                            _ value: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
         guard let handle = server(c) else { throw invalid("certificate is NULL.") }
-        guard index < handle.tagKeys.count else { throw SLBCertError(.outOfRange, "Tag \(index) does not exist; the certificate has \(handle.tagKeys.count).") }
-        key?.pointee = handle.tagKeys[index].borrowed
-        value?.pointee = handle.tagValues[index].borrowed
+        guard let tagKey = handle.tagKeys.at(index), let tagValue = handle.tagValues.at(index) else {
+            throw SLBCertError(.outOfRange, "Tag \(UInt(bitPattern: index)) does not exist; the certificate has \(handle.tagKeys.count).")
+        }
+        key?.pointee = tagKey.borrowed
+        value?.pointee = tagValue.borrowed
     }
 }

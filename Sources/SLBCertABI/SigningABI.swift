@@ -100,11 +100,11 @@ public func slbcert_signed_request_header(_ request: OpaquePointer?, _ index: In
                                           _ value: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
         guard let handle = signed(request) else { throw invalid("request is NULL.") }
-        guard index < handle.headerNames.count else {
-            throw SLBCertError(.outOfRange, "Header \(index) does not exist; the request has \(handle.headerNames.count).")
+        guard let headerName = handle.headerNames.at(index), let headerValue = handle.headerValues.at(index) else {
+            throw SLBCertError(.outOfRange, "Header \(UInt(bitPattern: index)) does not exist; the request has \(handle.headerNames.count).")
         }
-        name?.pointee = handle.headerNames[index].borrowed
-        value?.pointee = handle.headerValues[index].borrowed
+        name?.pointee = headerName.borrowed
+        value?.pointee = headerValue.borrowed
     }
 }
 

@@ -95,7 +95,7 @@ public func slbcert_redact(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CCha
     return withStatus { () throws(SLBCertError) in
         guard let out else { throw invalid("out is NULL.") }
         let limit = 16 * 1024 * 1024
-        guard length <= limit else { throw invalid("The text is \(length) bytes; the limit is 16 MiB.") }
+        guard length >= 0, length <= limit else { throw invalid("The text is \(UInt(bitPattern: length)) bytes; the limit is 16 MiB.") }
         let input = try bytes(text, length, name: "text", limit: limit) ?? []
         guard let result = newCallerString(Redactor.redact(String(decoding: input, as: UTF8.self))) else {
             throw SLBCertError(.internal, "Out of memory.")

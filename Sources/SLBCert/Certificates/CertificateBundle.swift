@@ -98,7 +98,9 @@ private struct BundleParser {
             }
         }
         guard !certificates.isEmpty else {
-            if !findings.contains(where: { $0.severity == .error && $0.code != .keyUnreadable && $0.code != .noPrivateKey }) {
+            // Unless the certificate input already has its own error, say that no certificate was found.
+            let certificateProblems: Set<Finding.Code> = [.inputTooLarge, .malformedBase64, .malformedDER]
+            if !findings.contains(where: { certificateProblems.contains($0.code) }) {
                 add(.error, .noCertificate, "No certificate was found. Supply the certificate chain as PEM (-----BEGIN CERTIFICATE-----) or as one DER certificate.")
             }
             return finish(key: keyInfo)
@@ -108,7 +110,8 @@ private struct BundleParser {
         if let leaf = chain.first { checkLeaf(leaf, chain: Array(chain.prefix(ordered.count))) }
         if let keyHandle, let keyInfo { checkKey(keyInfo, handle: keyHandle, leaf: ordered[0]) }
         let normalizedKey = keyHandle?.traditionalPEM()
-        return finish(chain, key: keyInfo, normalizedKey: normalizedKey, chainLength: chain.count)
+        // Only the linked chain is normalised: strays are reported (an error), never sent.
+        return finish(chain, key: keyInfo, normalizedKey: normalizedKey, chainLength: ordered.count)
     }
 
     private mutating func add(_ severity: Finding.Severity, _ code: Finding.Code, _ message: String) {

@@ -40,7 +40,13 @@ final class X509Certificate {
         return verified
     }
 
-    var isSelfSigned: Bool { isIssued(by: self) }
+    /// Subject equals issuer and the certificate's own key verifies it. Unlike `isIssued(by: self)` this
+    /// does not ask for keyUsage keyCertSign, which self-signed server certificates often lack.
+    var isSelfSigned: Bool {
+        let result = X509_self_signed(pointer, 1) == 1
+        _ = drainOpenSSLErrors()
+        return result
+    }
 
     func info() -> CertificateInfo {
         let notBefore = Self.milliseconds(X509_get0_notBefore(pointer))

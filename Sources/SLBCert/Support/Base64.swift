@@ -34,10 +34,11 @@ public enum Base64 {
     }
 
     /// Decodes strictly: only the alphabet, '=' padding at the end, length a multiple of 4.
-    /// Whitespace must already be removed. Returns nil for anything else.
+    /// Whitespace must already be removed. Returns nil for anything else; empty text is empty data.
     public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
         let input = Array(text)
-        guard !input.isEmpty, input.count % 4 == 0 else { return nil }
+        if input.isEmpty { return [] }
+        guard input.count % 4 == 0 else { return nil }
         var padding = 0
         if input.last == UInt8(ascii: "=") { padding += 1 }
         if input.count >= 2, input[input.count - 2] == UInt8(ascii: "=") { padding += 1 }

@@ -159,10 +159,29 @@ public indirect enum JSON: Sendable, Equatable {
             return value
         }
 
+        /// RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
         mutating func number() -> JSON? {
             let start = position
-            while position < bytes.count, "+-0123456789.eE".utf8.contains(bytes[position]) { position += 1 }
-            guard position > start, let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { return nil }
+            func digits() -> Int {
+                let from = position
+                while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 { position += 1 }
+                return position - from
+            }
+            func take(_ byte: UInt8) -> Bool {
+                guard position < bytes.count, bytes[position] == byte else { return false }
+                position += 1
+                return true
+            }
+            _ = take(UInt8(ascii: "-"))
+            let leadingZero = position < bytes.count && bytes[position] == UInt8(ascii: "0")
+            let integerDigits = digits()
+            guard integerDigits > 0, !(leadingZero && integerDigits > 1) else { return nil }
+            if take(UInt8(ascii: ".")), digits() == 0 { return nil }
+            if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
+                if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
+                if digits() == 0 { return nil }
+            }
+            guard let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { return nil }
             return .number(value)
         }
 

@@ -26,10 +26,17 @@ public enum UTCTime {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
     }
 
-    /// Parses "yyyy-MM-ddTHH:mm:ssZ" (fractional seconds allowed, ignored); nil when malformed.
+    /// Parses "yyyy-MM-ddTHH:mm:ssZ" (fractional seconds ".fff" allowed, ignored); nil when malformed,
+    /// including days the month does not have.
     public static func parse(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
+        // Between the seconds and the Z: nothing, or a '.' and at least one digit.
+        let fraction = bytes[19..<(bytes.count - 1)]
+        if !fraction.isEmpty {
+            guard fraction.first == UInt8(ascii: "."), fraction.count > 1,
+                  fraction.dropFirst().allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        }
         func number(_ range: Range<Int>) -> Int32? {
             var value: Int32 = 0
             for index in range {
@@ -48,6 +55,9 @@ public enum UTCTime {
         var parts = tm()
         parts.tm_year = year - 1900; parts.tm_mon = month - 1; parts.tm_mday = day
         parts.tm_hour = hour; parts.tm_min = minute; parts.tm_sec = second
-        return Int64(timegm(&parts)) * 1000
+        let seconds = timegm(&parts)
+        // timegm normalises 2019-02-30 to March 2nd: refuse dates that do not exist.
+        guard parts.tm_mday == day, parts.tm_mon == month - 1 else { return nil }
+        return Int64(seconds) * 1000
     }
 }
