@@ -13,15 +13,18 @@ LIBDIR         ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/$(MULTIARCH),$(PRE
 INCLUDEDIR     ?= $(PREFIX)/include
 BINDIR         ?= $(PREFIX)/bin
 
-BUILD          := build
+BUILD          ?= build
 LIB            := $(BUILD)/lib/libslbcert.so.$(VERSION)
 CLI            := $(BUILD)/bin/slbcert
-VENV           := $(BUILD)/venv
+VENV           := build/venv
 PYTHON         := $(VENV)/bin/python
 
 # The static Swift runtime goes into the .so, so C and Python callers need no toolchain; the SONAME,
 # immediate binding and the version script (exports = the C API) make it an ordinary C library.
-SWIFT_RELEASE  := swift build -c release -Xswiftc -static-stdlib --disable-local-rpath \
+# SWIFTPM_BUILD_DIR gives SwiftPM its own scratch directory (the Debian build uses one).
+STRIP          ?= strip
+SCRATCH        := $(if $(SWIFTPM_BUILD_DIR),--scratch-path $(SWIFTPM_BUILD_DIR))
+SWIFT_RELEASE  := swift build -c release $(SCRATCH) -Xswiftc -static-stdlib --disable-local-rpath \
                   -Xlinker -soname=libslbcert.so.$(SOVERSION) -Xlinker -z -Xlinker now \
                   -Xlinker --version-script=$(CURDIR)/libslbcert.map
 SWIFT_BIN      = $(shell $(SWIFT_RELEASE) --show-bin-path)
@@ -33,7 +36,7 @@ VALGRIND       := valgrind --quiet --leak-check=full --errors-for-leak-kinds=def
 PKG_BUILD      := PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/lib/pkgconfig
 
 .PHONY: all lib cli deps deps-build install uninstall test test-swift test-c test-symbols test-emulator \
-        emulator clean
+        test-python test-example test-cli emulator demo bench bench-sign bench-client clean
 
 all: lib cli
 
@@ -60,21 +63,21 @@ cli: deps-build
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/
-	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libslbcert.so.$(VERSION)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libslbcert.so.$(VERSION)
 	ln -sf libslbcert.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libslbcert.so.$(SOVERSION)
 	ln -sf libslbcert.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libslbcert.so
 	install -m 0644 include/slbcert.h $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/slbcert.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/slbcert
-	strip --strip-unneeded $(DESTDIR)$(BINDIR)/slbcert
+	$(STRIP) --strip-unneeded $(DESTDIR)$(BINDIR)/slbcert
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libslbcert.so* $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc \
 	      $(DESTDIR)$(INCLUDEDIR)/slbcert.h $(DESTDIR)$(BINDIR)/slbcert
 
 # ---------------------------------------------------------------------------------------------- tests
-test: deps all test-symbols test-c test-swift test-emulator
+test: deps all test-symbols test-c test-swift test-emulator test-python test-example test-cli test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -84,13 +87,40 @@ test-c: deps lib
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CWARN) tests/c/test_abi.c -o $(BUILD)/tests/test_abi $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
 	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
-	$(VALGRIND) $(BUILD)/tests/test_abi
+	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) $(VALGRIND) $(BUILD)/tests/test_abi
 
 test-symbols: lib
 	tests/check-library.sh $(LIB) include/slbcert.h
 
 test-emulator: deps
 	$(PYTHON) -m pytest -q emulator/tests
+
+test-python: deps lib
+	SLBCERT_LIBRARY=$(CURDIR)/$(LIB) $(PYTHON) -m pytest -q bindings/python/tests
+
+test-example: deps lib
+	PYTHON=$(CURDIR)/$(PYTHON) VALGRIND=1 examples/c/run-against-emulator.sh
+
+test-cli: deps cli
+	SLBCERT_CLI=$(CURDIR)/$(CLI) $(PYTHON) -m pytest -q tests/cli
+
+# ---------------------------------------------------------------------------------------------- demo
+emulator: deps
+	scripts/emulator.sh
+
+demo: deps all
+	scripts/demo.sh
+
+# ---------------------------------------------------------------------------------------------- benchmarks
+bench: bench-sign bench-client
+
+bench-sign: deps lib
+	@mkdir -p $(BUILD)/bench
+	$(CC) -O2 -std=c11 bench/bench_sign.c -o $(BUILD)/bench/bench_sign $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
+	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
+	$(PYTHON) bench/sign_bench.py --extra $(BUILD)/bench/bench_sign
+
+include mk/deb.mk
 
 # ---------------------------------------------------------------------------------------------- tools
 clean:

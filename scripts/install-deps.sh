@@ -35,4 +35,5 @@ if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/python-requirements.txt
   touch "$stamp"
 fi
-"$venv/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall ./emulator >/dev/null
+# The project's own Python packages, reinstalled each time so the venv runs the working tree's code.
+"$venv/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall ./emulator ./bindings/python >/dev/null
