@@ -36,7 +36,7 @@ VALGRIND       := valgrind --quiet --leak-check=full --errors-for-leak-kinds=def
 PKG_BUILD      := PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/lib/pkgconfig
 
 .PHONY: all lib cli deps deps-build install uninstall test test-swift test-c test-symbols test-emulator \
-        test-python test-example test-cli emulator demo bench bench-sign bench-client clean
+        test-python test-example test-cli emulator demo bench bench-load bench-sign bench-client clean
 
 all: lib cli
 
@@ -112,7 +112,15 @@ demo: deps all
 	scripts/demo.sh
 
 # ---------------------------------------------------------------------------------------------- benchmarks
-bench: bench-sign bench-client
+bench: bench-load bench-sign bench-client
+
+# The stripped library a package installs, and how long a C program waits to load it and make a call.
+bench-load: lib
+	@mkdir -p $(BUILD)/bench
+	$(STRIP) --strip-unneeded -o $(BUILD)/bench/libslbcert.so.1 $(LIB)
+	@echo "stripped size: $$(stat -c %s $(BUILD)/bench/libslbcert.so.1) bytes ($(BUILD)/bench/libslbcert.so.1)"
+	$(CC) -O2 -std=c11 bench/bench_load.c -o $(BUILD)/bench/bench_load -ldl
+	$(BUILD)/bench/bench_load $(CURDIR)/$(BUILD)/bench/libslbcert.so.1 21
 
 bench-sign: deps lib
 	@mkdir -p $(BUILD)/bench
