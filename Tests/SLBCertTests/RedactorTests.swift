@@ -23,6 +23,61 @@ import Testing
         #expect(Redactor.redact(input) == expected)
     }
 
+    /// Edge cases of the byte scanner, each checked against the four regexes it replaced.
+    @Test(arguments: [
+        // Names match in any ASCII case; `(?i)` also took the Kelvin sign for a `k`.
+        ("SIGNATURE=abc&signature%3Dx&SecurityTOKEN%253Dt", "SIGNATURE=[REDACTED]&signature%3D[REDACTED]&SecurityTOKEN%253D[REDACTED]"),
+        ("AUTHORIZATION: Bearer x\nHost: h", "AUTHORIZATION: [REDACTED]\nHost: h"),
+        ("{\"SECURITYTOKEN\": \"t\", \"Private_Key\": 'k'}", "{\"SECURITYTOKEN\": \"[REDACTED]\", \"Private_Key\": '[REDACTED]'}"),
+        ("Access\u{212A}eySecret=s", "Access\u{212A}eySecret=[REDACTED]"),
+        // A name inside a longer name is not the name.
+        ("MySignatureX=1&X-Signature=2&My_Signature=3&SignatureX=4&Signature2=5&.Signature=6",
+         "MySignatureX=1&X-Signature=2&My_Signature=3&SignatureX=4&Signature2=5&.Signature=[REDACTED]"),
+        // Encoded separators: `%26`/`%2526` end a value and may start a name, as may `%3F`.
+        ("a%2526Signature%253Dsig%2526b%253D1", "a%2526Signature%253D[REDACTED]%2526b%253D1"),
+        ("POST&%2F&AccessKeyId%3Did%26Signature%3Dsig%26X%3D1", "POST&%2F&AccessKeyId%3Did%26Signature%3D[REDACTED]%26X%3D1"),
+        ("%3fSignature%3dx&y", "%3fSignature%3d[REDACTED]&y"),
+        ("Signature=%2526x", "Signature=%2526x"),
+        ("Signature=&Signature=[REDACTED]&Signature=", "Signature=&Signature=[REDACTED]&Signature="),
+        // Any whitespace (Unicode White_Space), a quote, `<` or `>` ends a value.
+        ("Signature=abc\u{3000}def Signature=x\u{A0}y", "Signature=[REDACTED]\u{3000}def Signature=[REDACTED]\u{A0}y"),
+        ("Signature=a<b>c\"d", "Signature=[REDACTED]<b>c\"d"),
+        // JSON escapes stay inside the quoted value.
+        ("{\"Signature\":\"a\\\"b\\\\\",\"x\":1}", "{\"Signature\":\"[REDACTED]\",\"x\":1}"),
+        // A header line takes the rest of the line; a quoted value right after the colon is JSON's,
+        // but with blanks before the quote it is still a header (the regex gave one blank back).
+        ("Signature: \"abc\"", "Signature:[REDACTED]"),
+        ("Signature: \t'abc'", "Signature: [REDACTED]"),
+        ("Signature:\"abc\"", "Signature:\"abc\""),
+        ("x Signature: abc", "x Signature: abc"),
+        ("{\"a\": 1,\n  \"Signature\": \"x\"}", "{\"a\": 1,\n  \"Signature\": \"[REDACTED]\"}"),
+        ("  Authorization : x\r\nsignature:y\u{2028}z", "  Authorization : [REDACTED]\r\nsignature:[REDACTED]\u{2028}z"),
+        // PEM: an unterminated block runs to the very end; a short END line does not end it.
+        ("-----BEGIN PRIVATE KEY-----\nabc\n", "[REDACTED]"),
+        ("-----BEGIN PRIVATE KEY-----\nabc\n-----END x----\nmore", "[REDACTED]"),
+        ("-----BEGIN+EC+PRIVATE+KEY-----abc-----END+EC+PRIVATE+KEY-----&X=1", "[REDACTED]&X=1"),
+        ("k=-----BEGIN%2520ENCRYPTED%2520PRIVATE%2520KEY-----x-----END%2520ENCRYPTED%2520PRIVATE%2520KEY-----%26Y%3D1",
+         "k=[REDACTED]%26Y%3D1"),
+        ("-----BEGIN%2BRSA%2BPRIVATE%2BKEY-----abc", "-----BEGIN%2BRSA%2BPRIVATE%2BKEY-----abc"),
+        ("-----BEGIN private key-----abc", "-----BEGIN private key-----abc"),
+        // Scalars, not grapheme clusters: a combining mark after `&` no longer hides the `&`
+        // (the regex took `&\u{301}b` into the value).
+        ("Signature=a&\u{301}b", "Signature=[REDACTED]&\u{301}b"),
+        // A value closes only at its own kind of quote.
+        (#"{"Signature": "it's", "x": 1}"#, #"{"Signature": "[REDACTED]", "x": 1}"#),
+        // A message cut in the middle of a secret: the rest of the line goes, the next line stays.
+        ("{\"AccessKeySecret\": \"abcd1234\nnext line", "{\"AccessKeySecret\": \"[REDACTED]\nnext line"),
+        ("error: {'SecurityToken': 'CAIS+abc", "error: {'SecurityToken': '[REDACTED]"),
+    ])
+    func edgeCases(input: String, expected: String) {
+        #expect(Redactor.redact(input) == expected)
+    }
+
+    @Test func linearOnHostileInput() {
+        let text = String(repeating: "-----BEGIN a \"Signature\":\"\\\" Signature%26\n-----END ", count: 2_000)
+        #expect(Redactor.redact(text).hasPrefix("-----BEGIN a "))
+    }
+
     @Test(arguments: [SignatureVersion.v1, .v3], [ParameterPlacement.query, .body])
     func signedRequestsLeaveNoSecretBehind(version: SignatureVersion, placement: ParameterPlacement) throws {
         let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowSECRETKEY+/=\n-----END RSA PRIVATE KEY-----"

@@ -31,11 +31,6 @@ fi
 runner=()
 if [ "${VALGRIND:-0}" = 1 ]; then
   runner=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=40)
-  if [ "${VALGRIND_STRICT:-0}" != 1 ]; then
-    # Two reports from inside libslbcert, explained in valgrind.supp (and reported upstream):
-    # the SLBClient.Outcome enum tag, and the Redactor's once-per-process Regex initialisation.
-    runner+=(--suppressions="$here/valgrind.supp")
-  fi
   run_timeout=600
 fi
 
@@ -82,10 +77,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------- emulator
-if [ "${VALGRIND:-0}" = 1 ]; then
-  if [ "${VALGRIND_STRICT:-0}" = 1 ]; then log "valgrind: strict, no suppressions"
-  else log "valgrind: with examples/c/valgrind.supp (2 library issues; VALGRIND_STRICT=1 shows them)"; fi
-fi
+if [ "${VALGRIND:-0}" = 1 ]; then log "valgrind: no suppressions; definite leaks and errors fail the run"; fi
 log "starting the emulator ($PYTHON)"
 "$PYTHON" -m slbcert_emulator.devcerts --out "$work/tls" >/dev/null
 "$PYTHON" -m slbcert_emulator --host 127.0.0.1 --port 0 --data-dir "$work/data" \
