@@ -49,7 +49,8 @@ deps:
 lib: deps-build
 	$(SWIFT_RELEASE) --product slbcert
 	@mkdir -p $(BUILD)/lib/pkgconfig
-	cp "$(SWIFT_BIN)/libslbcert.so" $(LIB)
+	@# Copy then rename: a program running against the old file keeps its mapping instead of crashing.
+	cp "$(SWIFT_BIN)/libslbcert.so" $(LIB).tmp && mv -f $(LIB).tmp $(LIB)
 	ln -sf libslbcert.so.$(VERSION) $(BUILD)/lib/libslbcert.so.$(SOVERSION)
 	ln -sf libslbcert.so.$(SOVERSION) $(BUILD)/lib/libslbcert.so
 	sed -e 's|@PREFIX@|$(CURDIR)|' -e 's|@INCLUDEDIR@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(BUILD)/lib|' \
@@ -58,7 +59,7 @@ lib: deps-build
 cli: deps-build
 	$(SWIFT_RELEASE) --product slbcert-cli
 	@mkdir -p $(BUILD)/bin
-	cp "$(SWIFT_BIN)/slbcert-cli" $(CLI)
+	cp "$(SWIFT_BIN)/slbcert-cli" $(CLI).tmp && mv -f $(CLI).tmp $(CLI)
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
@@ -121,6 +122,9 @@ bench-load: lib
 	@echo "stripped size: $$(stat -c %s $(BUILD)/bench/libslbcert.so.1) bytes ($(BUILD)/bench/libslbcert.so.1)"
 	$(CC) -O2 -std=c11 bench/bench_load.c -o $(BUILD)/bench/bench_load -ldl
 	$(BUILD)/bench/bench_load $(CURDIR)/$(BUILD)/bench/libslbcert.so.1 21
+
+bench-client: deps lib
+	$(PYTHON) bench/client_bench.py
 
 bench-sign: deps lib
 	@mkdir -p $(BUILD)/bench

@@ -9,7 +9,8 @@ want="${1:-test}"
 packages=(libssl-dev libcurl4-openssl-dev pkg-config python3-venv)
 case "$want" in
   test) packages+=(valgrind openssl) ;;
-  deb)  packages+=(valgrind openssl debhelper dpkg-dev lintian fakeroot python3-all dh-python python3-setuptools) ;;
+  deb)  packages+=(debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools python3-cryptography
+                  help2man git pkgconf dpkg-dev lintian gcc libc6-dev openssl) ;;
 esac
 
 missing=()

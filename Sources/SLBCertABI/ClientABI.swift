@@ -119,9 +119,11 @@ public func slbcert_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ o
         configuration.retry.deadlineMilliseconds = try milliseconds(options.deadline_ms, default: 60_000, name: "deadline_ms")
         guard options.max_attempts >= 0, options.max_attempts <= 20 else { throw invalid("max_attempts must be 0 (default) to 20.") }
         configuration.retry.maxAttempts = options.max_attempts == 0 ? 3 : Int(options.max_attempts)
+        // Checked with or without a callback: a bad value is a caller's mistake either way.
+        guard let level = LogLevel(rawValue: Int(options.log_level == 0 ? 3 : options.log_level)) else {
+            throw invalid("log_level \(options.log_level) is not a slbcert_log_level.")
+        }
         if let function = options.log_fn {
-            let level = LogLevel(rawValue: Int(options.log_level == 0 ? 3 : options.log_level))
-            guard let level else { throw invalid("log_level \(options.log_level) is not a slbcert_log_level.") }
             let sink = CLogSink(function: function, userData: options.log_user_data)
             configuration.logger = Logger(level: level) { sink($0, $1) }
         }

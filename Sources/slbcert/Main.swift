@@ -32,6 +32,11 @@ struct SLBCertCommand: ParsableCommand {
         Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks,
         3 the service answered with an error, 4 network/TLS/timeout, 5 credentials.
         Secrets are never taken from arguments: use the environment, profile files, or files/stdin.
+
+        Examples:
+          slbcert inspect --cert fullchain.pem --key privkey.pem
+          slbcert upload --cert fullchain.pem --key privkey.pem --region cn-hangzhou --name www-2026
+          slbcert list --region cn-hangzhou --json
         """,
         version: SLBCertVersion.string,
         subcommands: [Inspect.self, Normalize.self, Upload.self, List.self, Rename.self, Delete.self, Sign.self])
@@ -40,9 +45,8 @@ struct SLBCertCommand: ParsableCommand {
 /// Thrown by commands that have already printed what went wrong and only need to exit.
 struct Exit: Error {
     let status: ExitStatus
-    init(status: ExitStatus, afterPrinting text: String? = nil) {
+    init(status: ExitStatus) {
         self.status = status
-        if let text { print(text, terminator: "") }
     }
 }
 

@@ -44,14 +44,22 @@ struct Upload: ParsableCommand {
     func run() throws {
         let bundle = try bundleOptions.load(requireKey: true)
         for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(warning.message)") }
+        // The pair is judged before credentials are looked up: a bad pair is exit 2 wherever it runs.
+        if bundle.hasErrors {
+            for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(finding.message)") }
+            throw Exit(status: .validation)
+        }
         let client = try service.client()
         var options = UploadOptions(name: name, resourceGroupId: resourceGroup, tags: tags.map { .init(key: $0.key, value: $0.value) },
                                     ensure: !noEnsure)
         options.sendAsIs = sendAsIs
         if dryRun {
-            if bundle.hasErrors { throw Exit(status: .validation, afterPrinting: BundleReport.text(bundle)) }
             let signed = try client.signedUploadRequest(bundle, options: options)
-            print(SignedRequestReport.text(signed, baseURL: client.baseURL, redacted: true), terminator: "")
+            if json {
+                Output.json(.object([("DryRun", .bool(true))] + SignedRequestReport.json(signed, baseURL: client.baseURL)))
+            } else {
+                print(SignedRequestReport.text(signed, baseURL: client.baseURL, redacted: true), terminator: "")
+            }
             return
         }
         let result = try client.upload(bundle, options: options)

@@ -1,5 +1,8 @@
 import ArgumentParser
 import SLBCert
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options every command that talks to the service shares. Credentials come only from the environment,
 /// profile files or the ECS instance role, never from arguments.
@@ -37,6 +40,10 @@ struct ServiceOptions: ParsableArguments {
     }
 
     func client() throws(SLBCertError) -> SLBClient {
+        // A CA file that cannot be read is the caller's mistake, not a TLS failure.
+        if let caBundle, access(caBundle, R_OK) != 0 {
+            throw SLBCertError(.invalidArgument, "Cannot read the CA bundle \(caBundle): \(String(cString: strerror(errno))).")
+        }
         let resolved = try profile != nil ? ProcessCredentials.profile(profile, region: region)
                                           : ProcessCredentials.chain(region: region).resolve()
         for warning in resolved.warnings { Output.standardError("slbcert: warning: \(warning)") }

@@ -71,6 +71,10 @@ struct Sign: ParsableCommand {
         let signed = try RequestSigner.sign(RPCRequest(action: action, apiVersion: apiVersion, host: host, parameters: pairs),
                                             credentials: try resolved.provider.credentials(), options: options)
         let baseURL = "https://" + host
+        // The string-to-sign must be shown byte for byte to be useful, so secret parameters appear in it.
+        if pairs.contains(where: { $0.0 == "PrivateKey" }) {
+            Output.standardError("slbcert: warning: the string-to-sign below contains the PrivateKey value; do not paste it anywhere public.")
+        }
         if json {
             Output.json(.object([("SignatureVersion", .string(signatureVersion.rawValue)),
                                  ("CanonicalRequest", .string(signed.canonicalRequest)),

@@ -2,13 +2,14 @@
 
 import base64
 import binascii
+import datetime
 import re
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from . import errors
@@ -79,7 +80,7 @@ def parse_chain(pem):
             raise errors.certificate_format() from None
     for cert, issuer in zip(certs, certs[1:]):
         try:
-            cert.verify_directly_issued_by(issuer)
+            verify_directly_issued_by(cert, issuer)
         except (ValueError, TypeError, InvalidSignature):
             raise errors.certificate_format() from None
     return certs
@@ -116,7 +117,7 @@ def facts(certs):
         fingerprint=":".join(f"{b:02x}" for b in leaf.fingerprint(hashes.SHA1())),
         common_name=str(names[0].value) if names else "",
         subject_alternative_names=sans,
-        not_after=leaf.not_valid_after_utc.timestamp(),
+        not_after=not_valid_after_utc(leaf).timestamp(),
     )
 
 
@@ -131,3 +132,24 @@ def check_upload(certificate_pem, private_key_pem):
     if key.key_size not in RSA_KEY_SIZES:
         raise errors.key_format()
     return facts(certs)
+
+
+def not_valid_after_utc(cert):
+    """cryptography >= 42 has not_valid_after_utc; older ones (Debian 12 has 38) a naive UTC datetime."""
+    value = getattr(cert, "not_valid_after_utc", None)
+    return value if value is not None else cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
+def verify_directly_issued_by(cert, issuer):
+    """Certificate.verify_directly_issued_by (cryptography >= 40), for RSA and ECDSA issuers before it."""
+    if hasattr(cert, "verify_directly_issued_by"):
+        return cert.verify_directly_issued_by(issuer)
+    if cert.issuer != issuer.subject:
+        raise ValueError("issuer name mismatch")
+    key = issuer.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+    else:
+        raise TypeError("unsupported issuer key")

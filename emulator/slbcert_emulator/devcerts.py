@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from . import certs
+
 FILES = ("ca.pem", "server.pem", "server-key.pem")
 SERVER_DNS = ("localhost",)
 SERVER_IPS = ("127.0.0.1", "::1")
@@ -80,14 +82,14 @@ def _still_valid(out_dir):
     try:
         ca_cert, server_cert = (x509.load_pem_x509_certificate(_read(p)) for p in paths[:2])
         key = serialization.load_pem_private_key(_read(paths[2]), password=None)
-        server_cert.verify_directly_issued_by(ca_cert)
+        certs.verify_directly_issued_by(server_cert, ca_cert)
         sans = server_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except Exception:  # noqa: BLE001 - anything unreadable is simply made anew
         return False
     deadline = datetime.datetime.now(datetime.timezone.utc) + MIN_REMAINING
     ips = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
     return (server_cert.public_key().public_numbers() == key.public_key().public_numbers()
-            and min(ca_cert.not_valid_after_utc, server_cert.not_valid_after_utc) > deadline
+            and min(certs.not_valid_after_utc(ca_cert), certs.not_valid_after_utc(server_cert)) > deadline
             and set(SERVER_DNS) <= set(sans.get_values_for_type(x509.DNSName))
             and set(SERVER_IPS) <= ips)
 

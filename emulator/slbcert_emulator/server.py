@@ -335,6 +335,9 @@ class Server(ThreadingHTTPServer):
 
     def get_request(self):
         connection = super().get_request()
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds the
+        # body until the client's delayed ACK, about 40 ms per keep-alive request.
+        connection[0].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.emulator.stats.connection()
         return connection
 

@@ -9,9 +9,17 @@
  * so nothing expires. Inputs are handed to the library in buffers of exactly their length, without a
  * terminating NUL, so that valgrind reports any read past the length.
  *
- * Layout: one function per API group, listed in `groups` at the bottom. To cover a new group
- * (credentials, signing, the client), write `static void test_<group>(void)` with CHECK()s and add it
- * to the table; the helpers expect_ok()/expect_fail() check the last-error contract for you.
+ * Layout: one function per API group, listed in `groups` at the bottom: version, status codes, the
+ * last error, bundles, redact, the options structs, credentials (static, a profile file in a temporary
+ * HOME, the default chain; the environment is saved and restored around each group), signing (the
+ * golden vectors of /work/shared/spec/signing-vectors.json, copied below), the client's argument
+ * checks, and the client against the SLB emulator. A new group is a `static void test_<group>(void)`
+ * with CHECK()s, added to the table; expect_ok()/expect_fail() check the last-error contract.
+ *
+ * The client group starts the emulator itself: `$SLBCERT_TEST_PYTHON -m slbcert_emulator` on
+ * 127.0.0.1 with a free port and HTTPS (devcerts), reads its URL from a pipe within 30 s, and stops
+ * it with SIGTERM (SIGKILL after 10 s) at the end; the emulator also gets SIGTERM if this program
+ * dies. `make test-c` sets SLBCERT_TEST_PYTHON to build/venv/bin/python; without it the group fails.
  *
  * Output: one line per check ("ok N - ..." or "FAIL N - ... (file:line)"), then "N passed, M failed".
  * The exit status is non-zero when any check failed.
@@ -22,15 +30,22 @@
 #include <slbcert.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <threads.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------ checks */
@@ -1004,15 +1019,1963 @@ static void test_redact(void) {
 }
 
 
+/* ============================================================ credentials, signing and the client */
+
+/* A non-NULL value stored in *out before a call that must set it to NULL on failure. */
+static char sentinel_byte;
+#define SENTINEL ((void *)&sentinel_byte)
+
+static int contains(const char *text, const char *needle) {
+    return text != NULL && needle != NULL && strstr(text, needle) != NULL;
+}
+
+/* A failed call with an out-parameter: the status and last error, and *out reset to NULL. */
+static void expect_fail_null(int rc, int expected, const void *out, const char *what) {
+    expect_fail(rc, expected, what);
+    CHECK(out == NULL, "%s: sets *out to NULL", what);
+}
+
+/* The same for a call written in place: the call runs before *out is read (function arguments are
+ * evaluated in no fixed order, so `expect_fail_null(f(&out), ..., out, ...)` would read it first). */
+#define EXPECT_FAIL_NULL(call, expected, out, what)            \
+    do {                                                       \
+        int status_of_call = (call);                           \
+        expect_fail_null(status_of_call, expected, out, what); \
+    } while (0)
+
+/* `text` holds none of the NULL-terminated `secrets`. */
+static void expect_no_secret(const char *text, const char *const *secrets, const char *what) {
+    int clean = 1;
+    for (size_t i = 0; secrets[i] != NULL; i++) {
+        if (contains(text, secrets[i])) clean = 0;
+    }
+    CHECK(clean, "%s: holds no secret", what);
+}
+
+/* Sixteen alphanumeric characters from the base64 body of a PEM key: they survive any percent-
+ * encoding, so finding them in a message or log line means key material leaked. */
+static const char *key_fragment(const char *pem) {
+    static char fragment[17];
+    fragment[0] = '\0';
+    const char *line = pem ? strchr(pem, '\n') : NULL;
+    if (line == NULL) return fragment;
+    line += 20; /* well inside the first base64 line */
+    size_t used = 0;
+    for (const char *c = line; *c != '\0' && *c != '\n' && used < 16; c++) {
+        if (isalnum((unsigned char)*c)) fragment[used++] = *c; else used = 0;
+    }
+    fragment[used == 16 ? 16 : 0] = '\0';
+    return fragment;
+}
+
+/* ---------------------------------------------------------------------------- the environment */
+
+/* Every variable the credentials chain, the region and the transport read: saved before a group
+ * changes them and restored afterwards, so the groups neither see nor leave the caller's settings. */
+static const char *const environment_names[] = {
+    "HOME", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALIBABACLOUD_ACCESS_KEY_ID", "ALIBABACLOUD_ACCESS_KEY_SECRET", "ALIBABACLOUD_SECURITY_TOKEN",
+    "ALICLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECURITY_TOKEN", "ALICLOUD_ACCESS_KEY",
+    "ALICLOUD_SECRET_KEY", "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_PROFILE",
+    "ALIBABA_CLOUD_REGION_ID", "ALIBABA_CLOUD_CREDENTIALS_FILE", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+    "ALIBABA_CLOUD_ECS_METADATA_DISABLED", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_IMDSV1_DISABLED",
+    "SLBCERT_ECS_METADATA_ENDPOINT", "ALIBABA_CLOUD_CA_BUNDLE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+    "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
+};
+#define ENVIRONMENT_COUNT (sizeof environment_names / sizeof environment_names[0])
+static char *saved_environment[ENVIRONMENT_COUNT];
+
+/* Saves the variables and unsets all but HOME; metadata lookups are switched off. */
+static void isolate_environment(void) {
+    for (size_t i = 0; i < ENVIRONMENT_COUNT; i++) {
+        const char *value = getenv(environment_names[i]);
+        saved_environment[i] = value ? strdup(value) : NULL;
+        if (strcmp(environment_names[i], "HOME") != 0) unsetenv(environment_names[i]);
+    }
+    setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true", 1);
+}
+
+static void restore_environment(void) {
+    for (size_t i = 0; i < ENVIRONMENT_COUNT; i++) {
+        if (saved_environment[i] != NULL) {
+            setenv(environment_names[i], saved_environment[i], 1);
+            free(saved_environment[i]);
+            saved_environment[i] = NULL;
+        } else {
+            unsetenv(environment_names[i]);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------ options structs */
+
+static void test_options_init(void) {
+    const unsigned int bad_versions[] = { 0, 2, 99, UINT_MAX };
+    char what[128];
+
+    const slbcert_sign_options sign_defaults = SLBCERT_SIGN_OPTIONS_INIT;
+    CHECK(sign_defaults.version == SLBCERT_SIGN_OPTIONS_VERSION && sign_defaults.signature_version == SLBCERT_SIGNATURE_V1 &&
+          sign_defaults.placement == SLBCERT_PLACEMENT_BODY && sign_defaults.method == NULL && sign_defaults.nonce == NULL &&
+          sign_defaults.timestamp == NULL && sign_defaults.v1_legacy_signature_type == 0,
+          "SLBCERT_SIGN_OPTIONS_INIT: V1, BODY, no method/nonce/timestamp");
+    slbcert_sign_options sign;
+    memset(&sign, 0x5a, sizeof sign);
+    make_last_error();
+    expect_ok(slbcert_sign_options_init(&sign, SLBCERT_SIGN_OPTIONS_VERSION), "sign_options_init(version 1)");
+    CHECK(sign.version == sign_defaults.version && sign.signature_version == sign_defaults.signature_version &&
+          sign.placement == sign_defaults.placement && sign.method == NULL && sign.nonce == NULL && sign.timestamp == NULL &&
+          sign.v1_legacy_signature_type == 0, "sign_options_init() fills the same defaults as SLBCERT_SIGN_OPTIONS_INIT");
+    expect_fail(slbcert_sign_options_init(NULL, SLBCERT_SIGN_OPTIONS_VERSION), SLBCERT_EINVAL, "sign_options_init(NULL)");
+    for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
+        snprintf(what, sizeof what, "sign_options_init(version %u)", bad_versions[i]);
+        memset(&sign, 0x5a, sizeof sign);
+        expect_fail(slbcert_sign_options_init(&sign, bad_versions[i]), SLBCERT_EINVAL, what);
+        CHECK(sign.version == 0x5a5a5a5au, "%s leaves the struct untouched", what);
+    }
+
+    const slbcert_client_options client_defaults = SLBCERT_CLIENT_OPTIONS_INIT;
+    slbcert_client_options client;
+    memset(&client, 0x5a, sizeof client);
+    make_last_error();
+    expect_ok(slbcert_client_options_init(&client, SLBCERT_CLIENT_OPTIONS_VERSION), "client_options_init(version 1)");
+    CHECK(client.version == SLBCERT_CLIENT_OPTIONS_VERSION && client_defaults.version == SLBCERT_CLIENT_OPTIONS_VERSION &&
+          client.region_id == NULL && client.endpoint == NULL && client.credentials == NULL &&
+          client.signature_version == client_defaults.signature_version && client.placement == client_defaults.placement &&
+          client.ca_bundle == NULL && client.proxy == NULL && client.insecure_skip_tls_verification == 0 &&
+          client.connect_timeout_ms == 0 && client.request_timeout_ms == 0 && client.upload_timeout_ms == 0 &&
+          client.max_attempts == 0 && client.deadline_ms == 0 && client.user_agent_suffix == NULL && client.log_fn == NULL &&
+          client.log_user_data == NULL && client.log_level == client_defaults.log_level,
+          "client_options_init() fills the same defaults as SLBCERT_CLIENT_OPTIONS_INIT");
+    expect_fail(slbcert_client_options_init(NULL, SLBCERT_CLIENT_OPTIONS_VERSION), SLBCERT_EINVAL, "client_options_init(NULL)");
+    for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
+        snprintf(what, sizeof what, "client_options_init(version %u)", bad_versions[i]);
+        memset(&client, 0x5a, sizeof client);
+        expect_fail(slbcert_client_options_init(&client, bad_versions[i]), SLBCERT_EINVAL, what);
+        CHECK(client.version == 0x5a5a5a5au, "%s leaves the struct untouched", what);
+    }
+
+    const slbcert_upload_options upload_defaults = SLBCERT_UPLOAD_OPTIONS_INIT;
+    slbcert_upload_options upload;
+    memset(&upload, 0x5a, sizeof upload);
+    make_last_error();
+    expect_ok(slbcert_upload_options_init(&upload, SLBCERT_UPLOAD_OPTIONS_VERSION), "upload_options_init(version 1)");
+    CHECK(upload.version == upload_defaults.version && upload.name == NULL && upload.resource_group_id == NULL &&
+          upload.tag_keys == NULL && upload.tag_values == NULL && upload.tag_count == 0 && upload.no_ensure == 0 &&
+          upload.send_as_is == 0, "upload_options_init() fills the same defaults as SLBCERT_UPLOAD_OPTIONS_INIT");
+    expect_fail(slbcert_upload_options_init(NULL, SLBCERT_UPLOAD_OPTIONS_VERSION), SLBCERT_EINVAL, "upload_options_init(NULL)");
+    for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
+        snprintf(what, sizeof what, "upload_options_init(version %u)", bad_versions[i]);
+        memset(&upload, 0x5a, sizeof upload);
+        expect_fail(slbcert_upload_options_init(&upload, bad_versions[i]), SLBCERT_EINVAL, what);
+        CHECK(upload.version == 0x5a5a5a5au, "%s leaves the struct untouched", what);
+    }
+
+    const slbcert_describe_options describe_defaults = SLBCERT_DESCRIBE_OPTIONS_INIT;
+    slbcert_describe_options describe;
+    memset(&describe, 0x5a, sizeof describe);
+    make_last_error();
+    expect_ok(slbcert_describe_options_init(&describe, SLBCERT_DESCRIBE_OPTIONS_VERSION), "describe_options_init(version 1)");
+    CHECK(describe.version == describe_defaults.version && describe.server_certificate_id == NULL &&
+          describe.resource_group_id == NULL && describe.tag_keys == NULL && describe.tag_values == NULL &&
+          describe.tag_count == 0, "describe_options_init() fills the same defaults as SLBCERT_DESCRIBE_OPTIONS_INIT");
+    expect_fail(slbcert_describe_options_init(NULL, SLBCERT_DESCRIBE_OPTIONS_VERSION), SLBCERT_EINVAL,
+                "describe_options_init(NULL)");
+    for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
+        snprintf(what, sizeof what, "describe_options_init(version %u)", bad_versions[i]);
+        memset(&describe, 0x5a, sizeof describe);
+        expect_fail(slbcert_describe_options_init(&describe, bad_versions[i]), SLBCERT_EINVAL, what);
+        CHECK(describe.version == 0x5a5a5a5au, "%s leaves the struct untouched", what);
+    }
+}
+
+/* -------------------------------------------------------------------------------- credentials */
+
+#define STATIC_SECRET "static-Secret-5e6f7a8b"
+#define STATIC_TOKEN "static-Token-9c0d1e2f"
+#define PROFILE_SECRET "profile-Secret-9f8e7d6c"
+#define STS_PROFILE_SECRET "stsprofile-Secret-5b4a"
+#define STS_PROFILE_TOKEN "stsprofile-Token-3928"
+#define RAM_PROFILE_SECRET "ramprofile-Secret-1716"
+#define ENV_SECRET "env-Secret-0c1d2e3f"
+static const char *const credential_secrets[] = {
+    STATIC_SECRET, STATIC_TOKEN, PROFILE_SECRET, STS_PROFILE_SECRET, STS_PROFILE_TOKEN, RAM_PROFILE_SECRET, ENV_SECRET, NULL,
+};
+
+static int make_directory(const char *name) {
+    return mkdir(path_of(name), 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* home-profile/.aliyun/config.json (mode 0600) with three profiles, and an empty home-empty. */
+static int make_homes(void) {
+    if (make_directory("home-profile") || make_directory("home-profile/.aliyun") || make_directory("home-empty")) return -1;
+    if (write_file("home-profile/.aliyun/config.json",
+                   "{\n"
+                   "  \"current\": \"ctest\",\n"
+                   "  \"profiles\": [\n"
+                   "    {\"name\": \"ctest\", \"mode\": \"AK\", \"access_key_id\": \"LTAIctestprofile\",\n"
+                   "     \"access_key_secret\": \"" PROFILE_SECRET "\", \"region_id\": \"cn-shanghai\"},\n"
+                   "    {\"name\": \"sts\", \"mode\": \"StsToken\", \"access_key_id\": \"STS.ctestprofile\",\n"
+                   "     \"access_key_secret\": \"" STS_PROFILE_SECRET "\", \"sts_token\": \"" STS_PROFILE_TOKEN "\",\n"
+                   "     \"region_id\": \"\"},\n"
+                   "    {\"name\": \"ramrole\", \"mode\": \"RamRoleArn\", \"access_key_id\": \"LTAIramrole\",\n"
+                   "     \"access_key_secret\": \"" RAM_PROFILE_SECRET "\", \"ram_role_arn\": \"acs:ram::1:role/x\",\n"
+                   "     \"region_id\": \"cn-beijing\"}\n"
+                   "  ]\n"
+                   "}\n") != 0) {
+        return -1;
+    }
+    return chmod(path_of("home-profile/.aliyun/config.json"), 0600);
+}
+
+/* A successful constructor: the handle and its getters. The caller frees what is returned. */
+static slbcert_credentials *expect_credentials(int rc, slbcert_credentials *credentials, const char *source,
+                                               const char *access_key_id, const char *region, const char *what) {
+    expect_ok(rc, what);
+    if (!CHECK(credentials != NULL && credentials != SENTINEL, "%s: credentials are returned", what)) return NULL;
+    const char *got = slbcert_credentials_source(credentials);
+    CHECK(str_eq(got, source), "%s: source is \"%s\" (got \"%s\")", what, source, show(got));
+    got = slbcert_credentials_access_key_id(credentials);
+    CHECK(str_eq(got, access_key_id), "%s: access_key_id is \"%s\" (got \"%s\")", what, access_key_id, show(got));
+    got = slbcert_credentials_region(credentials);
+    if (region != NULL) {
+        CHECK(str_eq(got, region), "%s: region is \"%s\" (got \"%s\")", what, region, show(got));
+    } else {
+        CHECK(got == NULL, "%s: region is NULL (got \"%s\")", what, show(got));
+    }
+    return credentials;
+}
+
+/* A failed constructor: SLBCERT_ECREDENTIALS, *out NULL, a message naming `must_name` and no secret. */
+static void expect_credentials_error(int rc, const slbcert_credentials *credentials, const char *must_name,
+                                     const char *what) {
+    EXPECT_FAIL_NULL(rc, SLBCERT_ECREDENTIALS, credentials, what);
+    const char *message = slbcert_last_error_message();
+    if (must_name != NULL) {
+        CHECK(contains(message, must_name), "%s: the message names %s: \"%s\"", what, must_name, show(message));
+    }
+    expect_no_secret(message, credential_secrets, what);
+    expect_no_secret(slbcert_last_error_hint(), credential_secrets, what);
+}
+
+static void test_credentials(void) {
+    slbcert_credentials *credentials = NULL;
+    char config_path[600];
+    char empty_home_path[600];
+    snprintf(config_path, sizeof config_path, "%s", path_of("home-profile/.aliyun/config.json"));
+    snprintf(empty_home_path, sizeof empty_home_path, "%s", path_of("home-empty"));
+
+    /* Static credentials. */
+    expect_fail(slbcert_credentials_new_static(NULL, "LTAIstaticid", STATIC_SECRET, NULL), SLBCERT_EINVAL,
+                "credentials_new_static(out NULL)");
+    credentials = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_credentials_new_static(&credentials, NULL, STATIC_SECRET, NULL), SLBCERT_EINVAL, credentials,
+                     "credentials_new_static(access_key_id NULL)");
+    expect_no_secret(slbcert_last_error_message(), credential_secrets, "credentials_new_static(access_key_id NULL)");
+    credentials = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_credentials_new_static(&credentials, "", STATIC_SECRET, NULL), SLBCERT_EINVAL, credentials,
+                     "credentials_new_static(access_key_id \"\")");
+    credentials = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_credentials_new_static(&credentials, "LTAIstaticid", NULL, NULL), SLBCERT_EINVAL, credentials,
+                     "credentials_new_static(access_key_secret NULL)");
+    credentials = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_credentials_new_static(&credentials, "LTAIstaticid", "", NULL), SLBCERT_EINVAL, credentials,
+                     "credentials_new_static(access_key_secret \"\")");
+
+    make_last_error();
+    credentials = SENTINEL;
+    int rc = slbcert_credentials_new_static(&credentials, "LTAIstaticid", STATIC_SECRET, NULL);
+    credentials = expect_credentials(rc, credentials, "static", "LTAIstaticid", NULL, "credentials_new_static(no token)");
+    make_last_error();
+    (void)slbcert_credentials_source(credentials);
+    (void)slbcert_credentials_access_key_id(credentials);
+    (void)slbcert_credentials_region(credentials);
+    CHECK(slbcert_last_error_status() == SLBCERT_EINVAL, "credentials getters leave the last error alone");
+    slbcert_credentials_free(credentials);
+
+    /* The strings are copied: the caller may wipe its own buffers. */
+    char id_buffer[32], secret_buffer[32];
+    snprintf(id_buffer, sizeof id_buffer, "LTAIcopiedid");
+    snprintf(secret_buffer, sizeof secret_buffer, "%s", STATIC_SECRET);
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_static(&credentials, id_buffer, secret_buffer, NULL);
+    memset(id_buffer, 'x', sizeof id_buffer - 1);
+    memset(secret_buffer, 0, sizeof secret_buffer);
+    credentials = expect_credentials(rc, credentials, "static", "LTAIcopiedid", NULL,
+                                     "credentials_new_static(buffers wiped after the call)");
+    slbcert_credentials_free(credentials);
+
+    make_last_error();
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_static(&credentials, "STS.staticid", STATIC_SECRET, STATIC_TOKEN);
+    credentials = expect_credentials(rc, credentials, "static", "STS.staticid", NULL, "credentials_new_static(STS token)");
+    slbcert_credentials_free(credentials);
+
+    slbcert_credentials_free(NULL);
+    CHECK(1, "credentials_free(NULL) is a no-op");
+    CHECK(slbcert_credentials_source(NULL) == NULL, "credentials_source(NULL) is NULL");
+    CHECK(slbcert_credentials_access_key_id(NULL) == NULL, "credentials_access_key_id(NULL) is NULL");
+    CHECK(slbcert_credentials_region(NULL) == NULL, "credentials_region(NULL) is NULL");
+
+    /* Profiles and the default chain, in a controlled environment. */
+    if (!CHECK(make_homes() == 0, "writing home-profile/.aliyun/config.json (0600) and home-empty")) return;
+    isolate_environment();
+    setenv("HOME", path_of("home-profile"), 1);
+
+    expect_fail(slbcert_credentials_new_profile(NULL, "ctest"), SLBCERT_EINVAL, "credentials_new_profile(out NULL)");
+    make_last_error();
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, "ctest");
+    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:ctest", "LTAIctestprofile", "cn-shanghai",
+                                                "credentials_new_profile(\"ctest\")"));
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, NULL);
+    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:ctest", "LTAIctestprofile", "cn-shanghai",
+                                                "credentials_new_profile(NULL): the file's current profile"));
+    setenv("ALIBABA_CLOUD_PROFILE", "sts", 1);
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, NULL);
+    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:sts", "STS.ctestprofile", NULL,
+                                                "credentials_new_profile(NULL) with ALIBABA_CLOUD_PROFILE=sts"));
+    unsetenv("ALIBABA_CLOUD_PROFILE");
+    setenv("ALIBABA_CLOUD_REGION_ID", "eu-central-1", 1);
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, "ctest");
+    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:ctest", "LTAIctestprofile", "eu-central-1",
+                                                "credentials_new_profile(\"ctest\") with ALIBABA_CLOUD_REGION_ID"));
+    unsetenv("ALIBABA_CLOUD_REGION_ID");
+
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, "missing");
+    expect_credentials_error(rc, credentials, config_path, "credentials_new_profile(\"missing\")");
+    CHECK(contains(slbcert_last_error_message(), "missing"), "credentials_new_profile(\"missing\"): the message names the profile");
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, "ramrole");
+    expect_credentials_error(rc, credentials, "RamRoleArn", "credentials_new_profile(\"ramrole\"): unsupported mode");
+    CHECK(str_eq(slbcert_last_error_hint(), "") == 0, "unsupported mode: the hint says which modes work: \"%s\"",
+          show(slbcert_last_error_hint()));
+
+    /* The default chain: the environment wins over the profile file. */
+    expect_fail(slbcert_credentials_new_default(NULL), SLBCERT_EINVAL, "credentials_new_default(out NULL)");
+    make_last_error();
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_default(&credentials);
+    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:ctest", "LTAIctestprofile", "cn-shanghai",
+                                                "credentials_new_default() with only the profile file"));
+    setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenvironment", 1);
+    setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ENV_SECRET, 1);
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_default(&credentials);
+    slbcert_credentials_free(expect_credentials(rc, credentials, "environment", "LTAIenvironment", NULL,
+                                                "credentials_new_default() with the environment and the profile file"));
+
+    setenv("HOME", empty_home_path, 1);
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_default(&credentials);
+    slbcert_credentials_free(expect_credentials(rc, credentials, "environment", "LTAIenvironment", NULL,
+                                                "credentials_new_default() with ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET"));
+    setenv("ALIBABA_CLOUD_REGION_ID", "cn-beijing", 1);
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_default(&credentials);
+    slbcert_credentials_free(expect_credentials(rc, credentials, "environment", "LTAIenvironment", "cn-beijing",
+                                                "credentials_new_default() with ALIBABA_CLOUD_REGION_ID"));
+
+    /* A client with NULL credentials resolves the chain; its region comes from the environment. */
+    slbcert_client_options options = SLBCERT_CLIENT_OPTIONS_INIT;
+    options.endpoint = "https://127.0.0.1:9";
+    slbcert_client *client = SENTINEL;
+    make_last_error();
+    expect_ok(slbcert_client_new(&client, &options), "client_new(credentials NULL, region NULL) from the environment");
+    CHECK(str_eq(slbcert_client_region(client), "cn-beijing"), "client_region is ALIBABA_CLOUD_REGION_ID's (got \"%s\")",
+          show(slbcert_client_region(client)));
+    slbcert_client_free(client);
+    unsetenv("ALIBABA_CLOUD_REGION_ID");
+
+    /* A half-configured environment is an error, not a reason to fall through. */
+    unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_default(&credentials);
+    expect_credentials_error(rc, credentials, "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                             "credentials_new_default() with an id but no secret in the environment");
+    unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
+
+    /* Nothing configured, metadata off. */
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_default(&credentials);
+    expect_credentials_error(rc, credentials, empty_home_path, "credentials_new_default() with nothing configured");
+    credentials = SENTINEL;
+    rc = slbcert_credentials_new_profile(&credentials, "ctest");
+    expect_credentials_error(rc, credentials, empty_home_path, "credentials_new_profile(\"ctest\") without a profile file");
+    client = SENTINEL;
+    options.region_id = "cn-hangzhou";
+    rc = slbcert_client_new(&client, &options);
+    EXPECT_FAIL_NULL(rc, SLBCERT_ECREDENTIALS, client, "client_new(credentials NULL) with nothing configured");
+
+    /* A client with NULL credentials and region takes both from the profile. */
+    setenv("HOME", path_of("home-profile"), 1);
+    options.region_id = NULL;
+    client = SENTINEL;
+    make_last_error();
+    expect_ok(slbcert_client_new(&client, &options), "client_new(credentials NULL, region NULL) from the profile file");
+    CHECK(str_eq(slbcert_client_region(client), "cn-shanghai"), "client_region is the profile's region_id (got \"%s\")",
+          show(slbcert_client_region(client)));
+    slbcert_client_free(client);
+
+    restore_environment();
+}
+/* Inputs and expected outputs of /work/shared/spec/signing-vectors.json (AccessKeyId "testid", secret
+ * "testsecret", nonce 3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d, timestamp 2024-01-01T12:00:00Z). */
+static const char vector_certificate[] = "-----BEGIN CERTIFICATE-----\n"
+    "MIIB+zCCAWSgAwIBAgIJ/abc=\n"
+    "AbC+/dEf==\n"
+    "-----END CERTIFICATE-----";
+static const char vector_private_key[] = "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIIEow+IBAAKC/AQEA==\n"
+    "-----END RSA PRIVATE KEY-----";
+static const char vector_name[] = "my cert \xc3\xa9""*~/1";
+static const char vector_sts_token[] = "sts-token/+=";
+/* V1 A: legacy core, POST, Format=JSON, SignatureType= */
+static const char vector_a_string_to_sign[] =
+    "POST&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3DJSON%26"
+    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
+    "RegionId%3Dcn-hangzhou%26"
+    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
+    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
+    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureType%3D%26SignatureVersion%3D1.0%26"
+    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
+static const char vector_a_signature[] = "5v+9KujXtCGxIRE3OuHuA0Cfxk0=";
+/* V1 A2: legacy core, GET */
+static const char vector_a2_string_to_sign[] =
+    "GET&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3DJSON%26"
+    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
+    "RegionId%3Dcn-hangzhou%26"
+    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
+    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
+    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureType%3D%26SignatureVersion%3D1.0%26"
+    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
+static const char vector_a2_signature[] = "6Q3LhV99cRob/IGasJpqiPOozUU=";
+/* V1 B: tea openapi, POST, Format=json */
+static const char vector_b_string_to_sign[] =
+    "POST&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3Djson%26"
+    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
+    "RegionId%3Dcn-hangzhou%26"
+    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
+    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
+    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureVersion%3D1.0%26"
+    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
+static const char vector_b_signature[] = "IK2I5gtf6naDBYLUjvaEApDUn8g=";
+/* V1 D1: legacy core, POST, STS token */
+static const char vector_d1_string_to_sign[] =
+    "POST&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3DJSON%26"
+    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
+    "RegionId%3Dcn-hangzhou%26SecurityToken%3Dsts-token%252F%252B%253D%26"
+    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
+    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
+    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureType%3D%26SignatureVersion%3D1.0%26"
+    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
+static const char vector_d1_signature[] = "+X/Vtg7yV6GLM7754jr7PHiQb9I=";
+/* V3 M1_minimal_headers */
+static const char vector_m1_canonical_request[] =
+    "POST\n"
+    "/\n"
+    "PrivateKey=-----BEGIN%20RSA%20PRIVATE%20KEY-----%0AMIIEow%2BIBAAKC%2FAQEA%3D%3D%0A-----END%20RSA%20PRIVATE%20KEY-----&"
+    "RegionId=cn-hangzhou&"
+    "ServerCertificate=-----BEGIN%20CERTIFICATE-----%0AMIIB%2BzCCAWSgAwIBAgIJ%2Fabc%3D%0AAbC%2B%2FdEf%3D%3D%0A-----END%20CERTIFICATE-----&"
+    "ServerCertificateName=my%20cert%20%C3%A9%2A~%2F1\n"
+    "host:slb.aliyuncs.com\n"
+    "x-acs-action:UploadServerCertificate\n"
+    "x-acs-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+    "x-acs-date:2024-01-01T12:00:00Z\n"
+    "x-acs-signature-nonce:3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d\n"
+    "x-acs-version:2014-05-15\n"
+    "\n"
+    "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version\n"
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+static const char vector_m1_authorization[] =
+    "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4caa3dfe728f42efe778d0bd86e3086bf6b57763b8786154ede39b677081c58a";
+static const char vector_m1_signature[] = "4caa3dfe728f42efe778d0bd86e3086bf6b57763b8786154ede39b677081c58a";
+/* V3 M2_minimal_headers_sts */
+static const char vector_m2_canonical_request[] =
+    "POST\n"
+    "/\n"
+    "PrivateKey=-----BEGIN%20RSA%20PRIVATE%20KEY-----%0AMIIEow%2BIBAAKC%2FAQEA%3D%3D%0A-----END%20RSA%20PRIVATE%20KEY-----&"
+    "RegionId=cn-hangzhou&"
+    "ServerCertificate=-----BEGIN%20CERTIFICATE-----%0AMIIB%2BzCCAWSgAwIBAgIJ%2Fabc%3D%0AAbC%2B%2FdEf%3D%3D%0A-----END%20CERTIFICATE-----&"
+    "ServerCertificateName=my%20cert%20%C3%A9%2A~%2F1\n"
+    "host:slb.aliyuncs.com\n"
+    "x-acs-accesskey-id:testid\n"
+    "x-acs-action:UploadServerCertificate\n"
+    "x-acs-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+    "x-acs-date:2024-01-01T12:00:00Z\n"
+    "x-acs-security-token:sts-token/+=\n"
+    "x-acs-signature-nonce:3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d\n"
+    "x-acs-version:2014-05-15\n"
+    "\n"
+    "host;x-acs-accesskey-id;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version\n"
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+static const char vector_m2_authorization[] =
+    "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-accesskey-id;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version,Signature=eddcfc812d966dba73fe100decad3293904f7433d91cada62f561d583792ffba";
+static const char vector_m2_signature[] = "eddcfc812d966dba73fe100decad3293904f7433d91cada62f561d583792ffba";
+static const char vector_empty_sha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+static int header_name_is(const char *name, const char *wanted) {
+    if (name == NULL) return 0;
+    for (; *name != '\0' && *wanted != '\0'; name++, wanted++) {
+        if (tolower((unsigned char)*name) != tolower((unsigned char)*wanted)) return 0;
+    }
+    return *name == '\0' && *wanted == '\0';
+}
+
+/* The value of the first header called `name` (any case), or NULL. */
+static const char *header_value(const slbcert_signed_request *request, const char *name) {
+    size_t count = slbcert_signed_request_header_count(request);
+    for (size_t i = 0; i < count; i++) {
+        const char *key = NULL, *value = NULL;
+        if (slbcert_signed_request_header(request, i, &key, &value) == SLBCERT_OK && header_name_is(key, name)) return value;
+    }
+    return NULL;
+}
+
+/* header(0..count-1) give names and values; header(count) and beyond are SLBCERT_ERANGE. */
+static void check_headers(const slbcert_signed_request *request, int lower_case_names, const char *what) {
+    size_t count = slbcert_signed_request_header_count(request);
+    int good = 1;
+    for (size_t i = 0; i < count; i++) {
+        const char *name = NULL, *value = NULL;
+        if (slbcert_signed_request_header(request, i, &name, &value) != SLBCERT_OK || name == NULL || value == NULL ||
+            name[0] == '\0') {
+            good = 0;
+            continue;
+        }
+        for (const char *c = name; lower_case_names && *c != '\0'; c++) {
+            if (isupper((unsigned char)*c)) good = 0;
+        }
+    }
+    CHECK(good, "%s: header(0..%zu) each give a name%s and a value", what, count, lower_case_names ? " (lower-case)" : "");
+    if (count > 0) {
+        make_last_error();
+        expect_ok(slbcert_signed_request_header(request, 0, NULL, NULL), "signed_request_header(0, NULL, NULL)");
+    }
+    const char *name = "untouched", *value = "untouched";
+    make_last_error();
+    expect_fail(slbcert_signed_request_header(request, count, &name, &value), SLBCERT_ERANGE,
+                "signed_request_header(index == header_count)");
+    CHECK(str_eq(name, "untouched") && str_eq(value, "untouched"), "signed_request_header out of range leaves the outs alone");
+    expect_fail(slbcert_signed_request_header(request, count + 1000, NULL, NULL), SLBCERT_ERANGE,
+                "signed_request_header(index header_count + 1000)");
+}
+
+/* Parameters in the URL: the path starts "/?" and carries the PrivateKey; no body. */
+static void check_query_placement(const slbcert_signed_request *request, const char *what) {
+    const char *path = slbcert_signed_request_path_and_query(request);
+    CHECK(starts_with(path, "/?"), "%s: path_and_query starts with \"/?\"", what);
+    CHECK(contains(path, "PrivateKey="), "%s: path_and_query carries the PrivateKey", what);
+    CHECK(str_eq(slbcert_signed_request_body(request), ""), "%s: body is \"\"", what);
+    CHECK(slbcert_signed_request_body_length(request) == 0, "%s: body_length is 0", what);
+}
+
+/* Parameters in a form body: the body holds the PrivateKey, the URL does not. */
+static void check_body_placement(const slbcert_signed_request *request, const char *what) {
+    const char *path = slbcert_signed_request_path_and_query(request);
+    const char *body = slbcert_signed_request_body(request);
+    CHECK(starts_with(path, "/") && !contains(path, "PrivateKey"), "%s: path_and_query \"%s\" has no PrivateKey", what,
+          show(path));
+    CHECK(contains(body, "PrivateKey="), "%s: the body holds the PrivateKey", what);
+    CHECK(body != NULL && slbcert_signed_request_body_length(request) == strlen(body) && strlen(body) > 0,
+          "%s: body_length %zu is the body's length", what, slbcert_signed_request_body_length(request));
+    CHECK(str_eq(header_value(request, "content-type"), "application/x-www-form-urlencoded"),
+          "%s: content-type is application/x-www-form-urlencoded", what);
+}
+
+/* Signs the vectors' UploadServerCertificate parameters (plus Format=json when asked). */
+static slbcert_signed_request *sign_vector(const slbcert_credentials *credentials, const slbcert_sign_options *options,
+                                           int with_format, const char *what) {
+    const char *const keys[] = { "RegionId", "ServerCertificate", "PrivateKey", "ServerCertificateName", "Format" };
+    const char *const values[] = { "cn-hangzhou", vector_certificate, vector_private_key, vector_name, "json" };
+    slbcert_signed_request *request = SENTINEL;
+    make_last_error();
+    int rc = slbcert_sign(&request, credentials, "UploadServerCertificate", "2014-05-15", "slb.aliyuncs.com", keys, values,
+                          with_format ? 5 : 4, options);
+    expect_ok(rc, what);
+    if (!CHECK(rc == SLBCERT_OK && request != NULL && request != SENTINEL, "%s: a signed request is returned", what)) return NULL;
+    return request;
+}
+
+static slbcert_sign_options vector_options(int signature_version, int placement, const char *method, int legacy) {
+    slbcert_sign_options options = SLBCERT_SIGN_OPTIONS_INIT;
+    options.signature_version = signature_version;
+    options.placement = placement;
+    options.method = method;
+    options.nonce = "3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d";
+    options.timestamp = "2024-01-01T12:00:00Z";
+    options.v1_legacy_signature_type = legacy;
+    return options;
+}
+
+/* A V1 vector: method, string to sign and signature. */
+static void check_v1(const slbcert_signed_request *request, const char *method, const char *string_to_sign,
+                     const char *signature, const char *what) {
+    CHECK(str_eq(slbcert_signed_request_method(request), method), "%s: method is %s", what, method);
+    CHECK(str_eq(slbcert_signed_request_string_to_sign(request), string_to_sign), "%s: string_to_sign equals the vector's%s%s",
+          what, str_eq(slbcert_signed_request_string_to_sign(request), string_to_sign) ? "" : ": got ",
+          str_eq(slbcert_signed_request_string_to_sign(request), string_to_sign) ? "" :
+          show(slbcert_signed_request_string_to_sign(request)));
+    CHECK(str_eq(slbcert_signed_request_signature(request), signature), "%s: signature is %s (got %s)", what, signature,
+          show(slbcert_signed_request_signature(request)));
+    check_headers(request, 0, what);
+}
+
+/* A V3 vector: the canonical request, the signature and the authorization header. */
+static void check_v3(const slbcert_signed_request *request, const char *canonical_request, const char *authorization,
+                     const char *signature, const char *what) {
+    CHECK(str_eq(slbcert_signed_request_method(request), "POST"), "%s: method is POST", what);
+    CHECK(str_eq(slbcert_signed_request_string_to_sign(request), canonical_request),
+          "%s: string_to_sign equals the vector's canonical_request%s%s", what,
+          str_eq(slbcert_signed_request_string_to_sign(request), canonical_request) ? "" : ": got ",
+          str_eq(slbcert_signed_request_string_to_sign(request), canonical_request) ? "" :
+          show(slbcert_signed_request_string_to_sign(request)));
+    CHECK(str_eq(slbcert_signed_request_signature(request), signature), "%s: signature is %s (got %s)", what, signature,
+          show(slbcert_signed_request_signature(request)));
+    const char *header = header_value(request, "authorization");
+    CHECK(str_eq(header, authorization), "%s: the authorization header equals the vector's (got %s)", what, show(header));
+    CHECK(header != NULL && strstr(header, "Signature=") != NULL && str_eq(strstr(header, "Signature=") + 10, signature),
+          "%s: the authorization header carries the vector's signature", what);
+    CHECK(str_eq(header_value(request, "host"), "slb.aliyuncs.com"), "%s: host header", what);
+    CHECK(str_eq(header_value(request, "x-acs-action"), "UploadServerCertificate"), "%s: x-acs-action header", what);
+    CHECK(str_eq(header_value(request, "x-acs-version"), "2014-05-15"), "%s: x-acs-version header", what);
+    CHECK(str_eq(header_value(request, "x-acs-date"), "2024-01-01T12:00:00Z"), "%s: x-acs-date header", what);
+    CHECK(str_eq(header_value(request, "x-acs-signature-nonce"), "3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d"),
+          "%s: x-acs-signature-nonce header", what);
+    CHECK(str_eq(header_value(request, "x-acs-content-sha256"), vector_empty_sha256),
+          "%s: x-acs-content-sha256 is the SHA-256 of the empty body", what);
+    check_headers(request, 1, what);
+}
+
+static void test_signing(void) {
+    slbcert_credentials *plain = NULL, *sts = NULL;
+    int rc = slbcert_credentials_new_static(&plain, "testid", "testsecret", NULL);
+    if (!CHECK(rc == SLBCERT_OK, "credentials testid/testsecret")) return;
+    rc = slbcert_credentials_new_static(&sts, "testid", "testsecret", vector_sts_token);
+    if (!CHECK(rc == SLBCERT_OK, "credentials testid/testsecret with the vectors' STS token")) {
+        slbcert_credentials_free(plain);
+        return;
+    }
+
+    /* V1 vector B: tea openapi, parameters in the query, Format=json as a parameter. */
+    slbcert_sign_options options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_QUERY, NULL, 0);
+    slbcert_signed_request *request = sign_vector(plain, &options, 1, "sign(V1 vector B, QUERY, Format=json)");
+    if (request != NULL) {
+        check_v1(request, "POST", vector_b_string_to_sign, vector_b_signature, "V1 vector B");
+        check_query_placement(request, "V1 vector B");
+        const char *path = slbcert_signed_request_path_and_query(request);
+        CHECK(contains(path, "Signature=IK2I5gtf6naDBYLUjvaEApDUn8g%3D"), "V1 vector B: the query carries the encoded signature");
+        CHECK(contains(path, "Format=json") && contains(path, "SignatureNonce=3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d") &&
+              contains(path, "Timestamp=2024-01-01T12%3A00%3A00Z") && !contains(path, "SignatureType"),
+              "V1 vector B: the query has Format=json, the nonce, the encoded timestamp and no SignatureType");
+        char *redacted = NULL;
+        if (path != NULL) {
+            expect_ok(slbcert_redact(&redacted, path, strlen(path)), "redact(V1 vector B's path_and_query)");
+            CHECK(redacted != NULL && !contains(redacted, "IK2I5gtf6naDBYLUjvaEApDUn8g") && !contains(redacted, "MIIEow") &&
+                  contains(redacted, "Signature=[REDACTED]"), "redact() hides the signature and the private key of a signed URL");
+            slbcert_string_free(redacted);
+        }
+        slbcert_signed_request_free(request);
+    }
+
+    /* V1 vector A: legacy core with SignatureType=, default Format=JSON, parameters in the body. */
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, "POST", 1);
+    request = sign_vector(plain, &options, 0, "sign(V1 vector A, BODY, legacy SignatureType)");
+    if (request != NULL) {
+        check_v1(request, "POST", vector_a_string_to_sign, vector_a_signature, "V1 vector A");
+        check_body_placement(request, "V1 vector A");
+        const char *path = slbcert_signed_request_path_and_query(request);
+        CHECK(contains(path, "SignatureType=&") && contains(path, "Format=JSON") &&
+              contains(path, "Signature=5v%2B9KujXtCGxIRE3OuHuA0Cfxk0%3D"),
+              "V1 vector A: the query has SignatureType=, Format=JSON and the encoded signature");
+        CHECK(!contains(slbcert_signed_request_body(request), "Signature"),
+              "V1 vector A: the body holds only the operation's parameters");
+        slbcert_signed_request_free(request);
+    }
+
+    /* V1 vector A2: GET, necessarily in the query. */
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_QUERY, "GET", 1);
+    request = sign_vector(plain, &options, 0, "sign(V1 vector A2, GET)");
+    if (request != NULL) {
+        check_v1(request, "GET", vector_a2_string_to_sign, vector_a2_signature, "V1 vector A2");
+        check_query_placement(request, "V1 vector A2");
+        slbcert_signed_request_free(request);
+    }
+
+    /* V1 vector D1: an STS token. */
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, NULL, 1);
+    request = sign_vector(sts, &options, 0, "sign(V1 vector D1, STS token, BODY)");
+    if (request != NULL) {
+        check_v1(request, "POST", vector_d1_string_to_sign, vector_d1_signature, "V1 vector D1");
+        check_body_placement(request, "V1 vector D1");
+        CHECK(contains(slbcert_signed_request_path_and_query(request), "SecurityToken=sts-token%2F%2B%3D"),
+              "V1 vector D1: the query carries the encoded SecurityToken");
+        slbcert_signed_request_free(request);
+    }
+
+    /* V3 vector M1: parameters in the query. */
+    options = vector_options(SLBCERT_SIGNATURE_V3, SLBCERT_PLACEMENT_QUERY, NULL, 0);
+    request = sign_vector(plain, &options, 0, "sign(V3 vector M1, QUERY)");
+    if (request != NULL) {
+        check_v3(request, vector_m1_canonical_request, vector_m1_authorization, vector_m1_signature, "V3 vector M1");
+        check_query_placement(request, "V3 vector M1");
+        CHECK(header_value(request, "x-acs-security-token") == NULL, "V3 vector M1: no x-acs-security-token header");
+        slbcert_signed_request_free(request);
+    }
+
+    /* V3 vector M2: an STS token. */
+    request = sign_vector(sts, &options, 0, "sign(V3 vector M2, STS token, QUERY)");
+    if (request != NULL) {
+        check_v3(request, vector_m2_canonical_request, vector_m2_authorization, vector_m2_signature, "V3 vector M2");
+        CHECK(str_eq(header_value(request, "x-acs-security-token"), vector_sts_token), "V3 vector M2: x-acs-security-token header");
+        CHECK(str_eq(header_value(request, "x-acs-accesskey-id"), "testid"), "V3 vector M2: x-acs-accesskey-id header");
+        slbcert_signed_request_free(request);
+    }
+
+    /* V3 with the parameters in the body (no vector: the body is hashed and signed). */
+    options = vector_options(SLBCERT_SIGNATURE_V3, SLBCERT_PLACEMENT_BODY, NULL, 0);
+    request = sign_vector(plain, &options, 0, "sign(V3, BODY)");
+    if (request != NULL) {
+        check_body_placement(request, "V3 BODY");
+        const char *hash = header_value(request, "x-acs-content-sha256");
+        CHECK(hash != NULL && strlen(hash) == 64 && !str_eq(hash, vector_empty_sha256),
+              "V3 BODY: x-acs-content-sha256 is the hash of a non-empty body");
+        CHECK(strlen(show(slbcert_signed_request_signature(request))) == 64, "V3 BODY: the signature is 64 hex characters");
+        check_headers(request, 1, "V3 BODY");
+        slbcert_signed_request_free(request);
+    }
+
+    /* Default options: V1, BODY, POST, a fresh nonce each time. */
+    slbcert_signed_request *first = sign_vector(plain, NULL, 0, "sign(options NULL)");
+    slbcert_signed_request *second = sign_vector(plain, NULL, 0, "sign(options NULL) again");
+    if (first != NULL && second != NULL) {
+        CHECK(str_eq(slbcert_signed_request_method(first), "POST"), "default options: POST");
+        check_body_placement(first, "default options");
+        CHECK(!str_eq(slbcert_signed_request_signature(first), slbcert_signed_request_signature(second)),
+              "default options: two signatures differ (fresh nonce and time)");
+        CHECK(strlen(show(slbcert_signed_request_signature(first))) == 28, "default options: a base64 HMAC-SHA1 signature");
+    }
+    slbcert_signed_request_free(first);
+    slbcert_signed_request_free(second);
+
+    /* No parameters at all, and the 1024-parameter limit. */
+    request = SENTINEL;
+    make_last_error();
+    expect_ok(slbcert_sign(&request, plain, "DescribeServerCertificates", "2014-05-15", "slb.aliyuncs.com", NULL, NULL, 0, NULL),
+              "sign(keys NULL, values NULL, count 0)");
+    CHECK(request != NULL && request != SENTINEL && starts_with(slbcert_signed_request_path_and_query(request), "/?"),
+          "sign(no parameters): a request with its query");
+    slbcert_signed_request_free(request);
+
+    enum { MANY = 1025 };
+    static char names[MANY][8];
+    const char *many_keys[MANY], *many_values[MANY];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(names[i], sizeof names[i], "P%d", i);
+        many_keys[i] = names[i];
+        many_values[i] = "v";
+    }
+    request = SENTINEL;
+    make_last_error();
+    expect_ok(slbcert_sign(&request, plain, "A", "1", "h", many_keys, many_values, 1024, NULL), "sign(count 1024)");
+    slbcert_signed_request_free(request == SENTINEL ? NULL : request);
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", many_keys, many_values, 1025, NULL), SLBCERT_EINVAL, request,
+                     "sign(count 1025)");
+
+    /* Malformed arguments: SLBCERT_EINVAL and *out NULL. */
+    const char *const keys[] = { "RegionId", "ServerCertificateId" };
+    const char *const values[] = { "cn-hangzhou", "123" };
+    const char *const null_key[] = { "RegionId", NULL };
+    const char *const null_value[] = { "cn-hangzhou", NULL };
+    const char *const twice[] = { "RegionId", "RegionId" };
+    const char *const reserved[] = { "RegionId", "Signature" };
+    expect_fail(slbcert_sign(NULL, plain, "A", "1", "h", keys, values, 2, NULL), SLBCERT_EINVAL, "sign(out NULL)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, NULL, "A", "1", "h", keys, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(credentials NULL)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, NULL, "1", "h", keys, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(action NULL)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", NULL, "h", keys, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(api_version NULL)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", NULL, keys, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(host NULL)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "", "1", "h", keys, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(action \"\")");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "bad host", keys, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(host with a space)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", NULL, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(keys NULL, count 2)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, NULL, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(values NULL, count 2)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", null_key, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(a NULL key in the array)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, null_value, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(a NULL value in the array)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", twice, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(a parameter given twice)");
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", reserved, values, 2, NULL), SLBCERT_EINVAL, request,
+                     "sign(V1 with a Signature parameter)");
+
+    const unsigned int bad_versions[] = { 0, 99 };
+    for (size_t i = 0; i < 2; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "sign(options.version %u)", bad_versions[i]);
+        options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, NULL, 0);
+        options.version = bad_versions[i];
+        request = SENTINEL;
+        EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request, what);
+    }
+    options = vector_options(2, SLBCERT_PLACEMENT_BODY, NULL, 0);
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request,
+                     "sign(signature_version 2)");
+    options = vector_options(SLBCERT_SIGNATURE_V1, 7, NULL, 0);
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request,
+                     "sign(placement 7)");
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, "PUT", 0);
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request,
+                     "sign(method PUT)");
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, "GET", 0);
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request,
+                     "sign(GET with BODY placement)");
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, NULL, 0);
+    options.nonce = "not a nonce!";
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request,
+                     "sign(nonce with spaces)");
+    options = vector_options(SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, NULL, 0);
+    options.timestamp = "yesterday";
+    request = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_sign(&request, plain, "A", "1", "h", keys, values, 2, &options), SLBCERT_EINVAL, request,
+                     "sign(timestamp \"yesterday\")");
+
+    /* NULL handles. */
+    slbcert_signed_request_free(NULL);
+    CHECK(1, "signed_request_free(NULL) is a no-op");
+    CHECK(slbcert_signed_request_method(NULL) == NULL, "signed_request_method(NULL) is NULL");
+    CHECK(slbcert_signed_request_path_and_query(NULL) == NULL, "signed_request_path_and_query(NULL) is NULL");
+    CHECK(slbcert_signed_request_header_count(NULL) == 0, "signed_request_header_count(NULL) is 0");
+    CHECK(slbcert_signed_request_body(NULL) == NULL, "signed_request_body(NULL) is NULL");
+    CHECK(slbcert_signed_request_body_length(NULL) == 0, "signed_request_body_length(NULL) is 0");
+    CHECK(slbcert_signed_request_string_to_sign(NULL) == NULL, "signed_request_string_to_sign(NULL) is NULL");
+    CHECK(slbcert_signed_request_signature(NULL) == NULL, "signed_request_signature(NULL) is NULL");
+    const char *name = "untouched", *value = "untouched";
+    expect_fail(slbcert_signed_request_header(NULL, 0, &name, &value), SLBCERT_EINVAL, "signed_request_header(NULL)");
+    CHECK(str_eq(name, "untouched") && str_eq(value, "untouched"), "signed_request_header(NULL) leaves the outs alone");
+
+    slbcert_credentials_free(plain);
+    slbcert_credentials_free(sts);
+}
+
+/* ----------------------------------------------------------------------------- client arguments */
+
+#define CLIENT_ACCESS_KEY_ID "LTAIctestclient"
+#define CLIENT_SECRET "client-Secret-4d5e6f70"
+#define WRONG_SECRET "wrong-Secret-81928374"
+static const char *const client_secrets[] = { CLIENT_SECRET, WRONG_SECRET, "PRIVATE KEY", NULL };
+
+/* 21 distinct tags (one more than allowed). */
+static const char *const many_tag_keys[21] = { "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11",
+                                               "k12", "k13", "k14", "k15", "k16", "k17", "k18", "k19", "k20", "k21" };
+static const char *const many_tag_values[21] = { "v", "v", "v", "v", "v", "v", "v", "v", "v", "v", "v",
+                                                 "v", "v", "v", "v", "v", "v", "v", "v", "v", "v" };
+static const char *const one_null[1] = { NULL };
+static const char *const one_value[1] = { "v" };
+
+/* client_new with these options fails with SLBCERT_EINVAL and leaves *out NULL. */
+static void expect_client_einval(const slbcert_client_options *options, const char *what) {
+    slbcert_client *client = SENTINEL;
+    int rc = slbcert_client_new(&client, options);
+    EXPECT_FAIL_NULL(rc, SLBCERT_EINVAL, client, what);
+    if (client != NULL && client != SENTINEL) slbcert_client_free(client);
+}
+
+static void ignore_log(void *user_data, int level, const char *line) {
+    (void)user_data;
+    (void)level;
+    (void)line;
+}
+
+/* Every failure below happens before anything is sent: the endpoint (port 9) is never contacted. */
+static void test_client_arguments(void) {
+    isolate_environment();
+    slbcert_credentials *credentials = NULL;
+    if (!CHECK(slbcert_credentials_new_static(&credentials, CLIENT_ACCESS_KEY_ID, CLIENT_SECRET, NULL) == SLBCERT_OK,
+               "static credentials for the client")) {
+        restore_environment();
+        return;
+    }
+    slbcert_client_options base = SLBCERT_CLIENT_OPTIONS_INIT;
+    base.region_id = "cn-hangzhou";
+    base.endpoint = "https://127.0.0.1:9";
+    base.credentials = credentials;
+    slbcert_client_options options;
+
+    expect_fail(slbcert_client_new(NULL, &base), SLBCERT_EINVAL, "client_new(out NULL)");
+    expect_client_einval(NULL, "client_new(options NULL)");
+    options = base; options.version = 0;
+    expect_client_einval(&options, "client_new(options.version 0)");
+    options = base; options.version = 99;
+    expect_client_einval(&options, "client_new(options.version 99)");
+    options = base; options.signature_version = 2;
+    expect_client_einval(&options, "client_new(signature_version 2)");
+    options = base; options.placement = 7;
+    expect_client_einval(&options, "client_new(placement 7)");
+    options = base; options.log_fn = ignore_log; options.log_level = 9;
+    expect_client_einval(&options, "client_new(log_level 9 with a log_fn)");
+    options = base; options.log_fn = ignore_log; options.log_level = -1;
+    expect_client_einval(&options, "client_new(log_level -1 with a log_fn)");
+    options = base; options.log_level = 9;
+    expect_client_einval(&options, "client_new(log_level 9, log_fn NULL)");
+    options = base; options.connect_timeout_ms = -1;
+    expect_client_einval(&options, "client_new(connect_timeout_ms -1)");
+    options = base; options.request_timeout_ms = -1;
+    expect_client_einval(&options, "client_new(request_timeout_ms -1)");
+    options = base; options.upload_timeout_ms = -1;
+    expect_client_einval(&options, "client_new(upload_timeout_ms -1)");
+    options = base; options.deadline_ms = -1;
+    expect_client_einval(&options, "client_new(deadline_ms -1)");
+    options = base; options.max_attempts = -1;
+    expect_client_einval(&options, "client_new(max_attempts -1)");
+    options = base; options.max_attempts = 21;
+    expect_client_einval(&options, "client_new(max_attempts 21)");
+    options = base; options.region_id = NULL;
+    expect_client_einval(&options, "client_new(no region anywhere)");
+    options = base; options.region_id = "CN_Hangzhou";
+    expect_client_einval(&options, "client_new(region \"CN_Hangzhou\")");
+    options = base; options.endpoint = "ftp://127.0.0.1:9";
+    expect_client_einval(&options, "client_new(endpoint ftp://)");
+    options = base; options.endpoint = "http://slb.example.com";
+    expect_client_einval(&options, "client_new(plain http:// to a non-loopback host)");
+    options = base; options.endpoint = "https://127.0.0.1:9/path";
+    expect_client_einval(&options, "client_new(endpoint with a path)");
+
+    /* Valid edge values. */
+    slbcert_client *client = SENTINEL;
+    options = base; options.max_attempts = 20; options.log_fn = ignore_log; options.log_level = SLBCERT_LOG_DEBUG;
+    options.user_agent_suffix = "test_abi/1";
+    make_last_error();
+    expect_ok(slbcert_client_new(&client, &options), "client_new(max_attempts 20, log_level DEBUG, user_agent_suffix)");
+    slbcert_client_free(client);
+    client = SENTINEL;
+    options = base; options.endpoint = NULL;
+    make_last_error();
+    expect_ok(slbcert_client_new(&client, &options), "client_new(endpoint NULL, cn-hangzhou)");
+    CHECK(str_eq(slbcert_client_endpoint(client), "https://slb.aliyuncs.com"), "cn-hangzhou: endpoint https://slb.aliyuncs.com (got %s)",
+          show(slbcert_client_endpoint(client)));
+    slbcert_client_free(client);
+    client = SENTINEL;
+    options = base; options.endpoint = NULL; options.region_id = "eu-central-1";
+    expect_ok(slbcert_client_new(&client, &options), "client_new(endpoint NULL, eu-central-1)");
+    CHECK(str_eq(slbcert_client_endpoint(client), "https://slb.eu-central-1.aliyuncs.com"),
+          "eu-central-1: endpoint https://slb.eu-central-1.aliyuncs.com (got %s)", show(slbcert_client_endpoint(client)));
+    CHECK(str_eq(slbcert_client_region(client), "eu-central-1"), "client_region is eu-central-1");
+    slbcert_client_free(client);
+
+    client = SENTINEL;
+    options = base; options.endpoint = "https://127.0.0.1:9/";
+    make_last_error();
+    expect_ok(slbcert_client_new(&client, &options), "client_new(endpoint https://127.0.0.1:9/)");
+    CHECK(str_eq(slbcert_client_endpoint(client), "https://127.0.0.1:9"), "client_endpoint drops the trailing slash (got %s)",
+          show(slbcert_client_endpoint(client)));
+    CHECK(str_eq(slbcert_client_region(client), "cn-hangzhou"), "client_region is cn-hangzhou");
+
+    slbcert_client_free(NULL);
+    CHECK(1, "client_free(NULL) is a no-op");
+    CHECK(slbcert_client_endpoint(NULL) == NULL, "client_endpoint(NULL) is NULL");
+    CHECK(slbcert_client_region(NULL) == NULL, "client_region(NULL) is NULL");
+
+    /* Upload. */
+    slbcert_bundle *bundle = parse(&chain_pem, &leaf_key, NULL, NULL, "bundle_parse(for the client arguments)");
+    slbcert_bundle *keyless = parse(&chain_pem, NULL, NULL, NULL, "bundle_parse(chain without key)");
+    slbcert_bundle *mismatched = parse(&chain_pem, &stray_key, NULL, NULL, "bundle_parse(mismatched key)");
+    slbcert_upload_result *result = NULL;
+    slbcert_upload_options upload = SLBCERT_UPLOAD_OPTIONS_INIT;
+    expect_fail(slbcert_client_upload(NULL, client, bundle, NULL), SLBCERT_EINVAL, "client_upload(out NULL)");
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, NULL, bundle, NULL), SLBCERT_EINVAL, result, "client_upload(client NULL)");
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, NULL, NULL), SLBCERT_EINVAL, result, "client_upload(bundle NULL)");
+    upload.version = 0;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(options.version 0)");
+    upload.version = 99;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(options.version 99)");
+    upload = (slbcert_upload_options)SLBCERT_UPLOAD_OPTIONS_INIT;
+    upload.tag_keys = many_tag_keys; upload.tag_values = many_tag_values; upload.tag_count = 21;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(tag_count 21)");
+    upload.tag_keys = NULL; upload.tag_values = one_value; upload.tag_count = 1;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(tag_keys NULL, tag_count 1)");
+    upload.tag_keys = one_value; upload.tag_values = NULL;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(tag_values NULL, tag_count 1)");
+    upload.tag_keys = one_null; upload.tag_values = one_value;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(a NULL tag key)");
+    upload.tag_keys = one_value; upload.tag_values = one_null;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(a NULL tag value)");
+    static const char *const acs_key[1] = { "acs:owner" };
+    upload.tag_keys = acs_key; upload.tag_values = one_value;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(tag key \"acs:owner\")");
+    static const char *const twice[2] = { "env", "env" };
+    upload.tag_keys = twice; upload.tag_values = many_tag_values; upload.tag_count = 2;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(a tag key twice)");
+    upload = (slbcert_upload_options)SLBCERT_UPLOAD_OPTIONS_INIT;
+    upload.name = "1-starts-with-a-digit";
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload(&result, client, bundle, &upload), SLBCERT_EINVAL, result,
+                     "client_upload(name \"1-starts-with-a-digit\")");
+    result = SENTINEL;
+    expect_fail_code(slbcert_client_upload(&result, client, keyless, NULL), SLBCERT_EVALIDATION, "NO_PRIVATE_KEY",
+                     "client_upload(a bundle without key)");
+    CHECK(result == NULL, "client_upload(a bundle without key) sets *out to NULL");
+    result = SENTINEL;
+    expect_fail_code(slbcert_client_upload(&result, client, mismatched, NULL), SLBCERT_EVALIDATION, "KEY_MISMATCH",
+                     "client_upload(a mismatched bundle)");
+    CHECK(result == NULL, "client_upload(a mismatched bundle) sets *out to NULL");
+    expect_no_secret(slbcert_last_error_message(), client_secrets, "client_upload(a mismatched bundle): the message");
+
+    /* Upload of a CAS reference. */
+    expect_fail(slbcert_client_upload_cas(NULL, client, "cas-1", NULL, NULL, NULL), SLBCERT_EINVAL, "client_upload_cas(out NULL)");
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, NULL, "cas-1", NULL, NULL, NULL), SLBCERT_EINVAL, result,
+                     "client_upload_cas(client NULL)");
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, client, NULL, NULL, NULL, NULL), SLBCERT_EINVAL, result,
+                     "client_upload_cas(id NULL)");
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, client, "", NULL, NULL, NULL), SLBCERT_EINVAL, result,
+                     "client_upload_cas(id \"\")");
+    upload.name = NULL;
+    upload.version = 0;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, client, "cas-1", NULL, NULL, &upload), SLBCERT_EINVAL, result,
+                     "client_upload_cas(options.version 0)");
+    upload.version = 99;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, client, "cas-1", NULL, NULL, &upload), SLBCERT_EINVAL, result,
+                     "client_upload_cas(options.version 99)");
+    upload = (slbcert_upload_options)SLBCERT_UPLOAD_OPTIONS_INIT;
+    upload.tag_keys = many_tag_keys; upload.tag_values = many_tag_values; upload.tag_count = 21;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, client, "cas-1", NULL, NULL, &upload), SLBCERT_EINVAL, result,
+                     "client_upload_cas(tag_count 21)");
+    upload.tag_keys = NULL; upload.tag_values = NULL; upload.tag_count = 3;
+    result = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_upload_cas(&result, client, "cas-1", NULL, NULL, &upload), SLBCERT_EINVAL, result,
+                     "client_upload_cas(tag arrays NULL, tag_count 3)");
+
+    /* Describe. */
+    slbcert_certificate_list *list = NULL;
+    slbcert_describe_options describe = SLBCERT_DESCRIBE_OPTIONS_INIT;
+    expect_fail(slbcert_client_describe(NULL, client, NULL), SLBCERT_EINVAL, "client_describe(out NULL)");
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, NULL, NULL), SLBCERT_EINVAL, list, "client_describe(client NULL)");
+    describe.version = 0;
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, client, &describe), SLBCERT_EINVAL, list, "client_describe(options.version 0)");
+    describe.version = 99;
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, client, &describe), SLBCERT_EINVAL, list,
+                     "client_describe(options.version 99)");
+    describe = (slbcert_describe_options)SLBCERT_DESCRIBE_OPTIONS_INIT;
+    describe.tag_keys = many_tag_keys; describe.tag_values = many_tag_values; describe.tag_count = 21;
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, client, &describe), SLBCERT_EINVAL, list, "client_describe(tag_count 21)");
+    describe.tag_keys = NULL; describe.tag_values = NULL; describe.tag_count = 1;
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, client, &describe), SLBCERT_EINVAL, list,
+                     "client_describe(tag arrays NULL, tag_count 1)");
+    describe.tag_keys = one_null; describe.tag_values = one_value;
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, client, &describe), SLBCERT_EINVAL, list, "client_describe(a NULL tag key)");
+    describe.tag_keys = one_value; describe.tag_values = one_null;
+    list = SENTINEL;
+    EXPECT_FAIL_NULL(slbcert_client_describe(&list, client, &describe), SLBCERT_EINVAL, list,
+                     "client_describe(a NULL tag value)");
+
+    /* Rename and delete. */
+    expect_fail(slbcert_client_rename(NULL, "id-1", "name"), SLBCERT_EINVAL, "client_rename(client NULL)");
+    expect_fail(slbcert_client_rename(client, NULL, "name"), SLBCERT_EINVAL, "client_rename(id NULL)");
+    expect_fail(slbcert_client_rename(client, "id-1", NULL), SLBCERT_EINVAL, "client_rename(name NULL)");
+    expect_fail(slbcert_client_rename(client, "", "name"), SLBCERT_EINVAL, "client_rename(id \"\")");
+    expect_fail(slbcert_client_rename(client, "id-1", "bad name"), SLBCERT_EINVAL, "client_rename(name \"bad name\")");
+    expect_fail(slbcert_client_rename(client, "id-1", ""), SLBCERT_EINVAL, "client_rename(name \"\")");
+    expect_fail(slbcert_client_delete(NULL, "id-1"), SLBCERT_EINVAL, "client_delete(client NULL)");
+    expect_fail(slbcert_client_delete(client, NULL), SLBCERT_EINVAL, "client_delete(id NULL)");
+    expect_fail(slbcert_client_delete(client, ""), SLBCERT_EINVAL, "client_delete(id \"\")");
+    expect_fail(slbcert_client_delete(client, "id with spaces"), SLBCERT_EINVAL, "client_delete(id with spaces)");
+
+    /* NULL handles of the result types. */
+    slbcert_upload_result_free(NULL);
+    slbcert_certificate_list_free(NULL);
+    CHECK(1, "upload_result_free(NULL) and certificate_list_free(NULL) are no-ops");
+    make_last_error();
+    CHECK(slbcert_upload_result_certificate(NULL) == NULL, "upload_result_certificate(NULL) is NULL");
+    CHECK(slbcert_upload_result_uploaded(NULL) == -1, "upload_result_uploaded(NULL) is -1");
+    CHECK(slbcert_upload_result_region_certificates(NULL) == NULL, "upload_result_region_certificates(NULL) is NULL");
+    CHECK(slbcert_certificate_list_count(NULL) == 0, "certificate_list_count(NULL) is 0");
+    CHECK(slbcert_certificate_list_get(NULL, 0) == NULL, "certificate_list_get(NULL, 0) is NULL");
+    CHECK(slbcert_certificate_list_request_id(NULL) == NULL, "certificate_list_request_id(NULL) is NULL");
+    const slbcert_server_certificate *none = NULL;
+    CHECK(slbcert_server_certificate_id(none) == NULL, "server_certificate_id(NULL) is NULL");
+    CHECK(slbcert_server_certificate_name(none) == NULL, "server_certificate_name(NULL) is NULL");
+    CHECK(slbcert_server_certificate_fingerprint(none) == NULL, "server_certificate_fingerprint(NULL) is NULL");
+    CHECK(slbcert_server_certificate_common_name(none) == NULL, "server_certificate_common_name(NULL) is NULL");
+    CHECK(slbcert_server_certificate_san_count(none) == 0, "server_certificate_san_count(NULL) is 0");
+    CHECK(slbcert_server_certificate_san(none, 0) == NULL, "server_certificate_san(NULL, 0) is NULL");
+    CHECK(slbcert_server_certificate_create_time(none) == NULL, "server_certificate_create_time(NULL) is NULL");
+    CHECK(slbcert_server_certificate_create_time_ms(none) == 0, "server_certificate_create_time_ms(NULL) is 0");
+    CHECK(slbcert_server_certificate_expire_time(none) == NULL, "server_certificate_expire_time(NULL) is NULL");
+    CHECK(slbcert_server_certificate_expire_time_ms(none) == 0, "server_certificate_expire_time_ms(NULL) is 0");
+    CHECK(slbcert_server_certificate_is_alicloud(none) == -1, "server_certificate_is_alicloud(NULL) is -1");
+    CHECK(slbcert_server_certificate_alicloud_id(none) == NULL, "server_certificate_alicloud_id(NULL) is NULL");
+    CHECK(slbcert_server_certificate_alicloud_name(none) == NULL, "server_certificate_alicloud_name(NULL) is NULL");
+    CHECK(slbcert_server_certificate_region_id(none) == NULL, "server_certificate_region_id(NULL) is NULL");
+    CHECK(slbcert_server_certificate_region_id_alias(none) == NULL, "server_certificate_region_id_alias(NULL) is NULL");
+    CHECK(slbcert_server_certificate_resource_group_id(none) == NULL, "server_certificate_resource_group_id(NULL) is NULL");
+    CHECK(slbcert_server_certificate_request_id(none) == NULL, "server_certificate_request_id(NULL) is NULL");
+    CHECK(slbcert_server_certificate_tag_count(none) == 0, "server_certificate_tag_count(NULL) is 0");
+    CHECK(slbcert_last_error_status() == SLBCERT_EINVAL, "NULL-handle getters leave the last error alone");
+    const char *key = "untouched", *value = "untouched";
+    expect_fail(slbcert_server_certificate_tag(none, 0, &key, &value), SLBCERT_EINVAL, "server_certificate_tag(NULL)");
+    CHECK(str_eq(key, "untouched") && str_eq(value, "untouched"), "server_certificate_tag(NULL) leaves the outs alone");
+
+    slbcert_bundle_free(bundle);
+    slbcert_bundle_free(keyless);
+    slbcert_bundle_free(mismatched);
+    slbcert_client_free(client);
+    slbcert_credentials_free(credentials);
+    restore_environment();
+}
+
+/* Runs a probe of run_probe() in a child process (defined with the probes below). */
+static const char *spawn_probe_at(const char *name, const char *url, const char *ca);
+
+/* ------------------------------------------------------------------------------- the emulator */
+
+static pid_t emulator_pid = -1;
+static int emulator_stdout = -1;
+static char emulator_url[256];
+static const char *test_python;
+
+static int64_t monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long milliseconds) {
+    struct timespec pause = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
+    while (nanosleep(&pause, &pause) != 0 && errno == EINTR) { /* the rest */ }
+}
+
+/* Reads one line from `fd` within `timeout_ms`; 0 on success. */
+static int read_line_within(int fd, char *line, size_t size, int timeout_ms) {
+    int64_t deadline = monotonic_ms() + timeout_ms;
+    size_t used = 0;
+    while (used + 1 < size) {
+        int64_t remaining = deadline - monotonic_ms();
+        if (remaining <= 0) return -1;
+        struct pollfd waiting = { fd, POLLIN, 0 };
+        int ready = poll(&waiting, 1, (int)remaining);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return -1;
+        ssize_t count = read(fd, line + used, 1);
+        if (count < 0 && errno == EINTR) continue;
+        if (count <= 0) return -1; /* EOF: the emulator exited */
+        if (line[used] == '\n') {
+            line[used] = '\0';
+            return 0;
+        }
+        used++;
+    }
+    return -1;
+}
+
+/* SIGTERM, up to 10 s for a clean exit, then SIGKILL. Returns the wait status (-1 if none ran). */
+static int stop_emulator(void) {
+    if (emulator_pid <= 0) return -1;
+    int status = -1;
+    kill(emulator_pid, SIGTERM);
+    int64_t deadline = monotonic_ms() + 10000;
+    pid_t done = 0;
+    while ((done = waitpid(emulator_pid, &status, WNOHANG)) == 0 && monotonic_ms() < deadline) sleep_ms(50);
+    if (done != emulator_pid) {
+        fprintf(stderr, "the emulator ignored SIGTERM for 10 s; killing it\n");
+        kill(emulator_pid, SIGKILL);
+        waitpid(emulator_pid, &status, 0);
+        status = -1;
+    }
+    emulator_pid = -1;
+    if (emulator_stdout >= 0) close(emulator_stdout);
+    emulator_stdout = -1;
+    return status;
+}
+
+static void stop_emulator_at_exit(void) { (void)stop_emulator(); }
+
+/* devcerts, then the emulator on 127.0.0.1 with a free port and HTTPS; its URL in emulator_url. */
+static int start_emulator(void) {
+    if (run("'%s' -m slbcert_emulator.devcerts --out tls >/dev/null 2>emulator-devcerts.err", test_python) != 0) return -1;
+    char data[600], cert[600], key[600], errors[600];
+    snprintf(data, sizeof data, "%s", path_of("emulator-data"));
+    snprintf(cert, sizeof cert, "%s", path_of("tls/server.pem"));
+    snprintf(key, sizeof key, "%s", path_of("tls/server-key.pem"));
+    snprintf(errors, sizeof errors, "%s", path_of("emulator.err"));
+    if (make_directory("emulator-data") != 0) return -1;
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphan if this program dies */
+        int input = open("/dev/null", O_RDONLY);
+        int error_file = open(errors, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (input >= 0) dup2(input, 0);
+        dup2(pipe_fds[1], 1);
+        if (error_file >= 0) dup2(error_file, 2);
+        close(pipe_fds[0]);
+        execl(test_python, test_python, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0", "--data-dir", data,
+              "--access-key", CLIENT_ACCESS_KEY_ID ":" CLIENT_SECRET, "--tls-cert", cert, "--tls-key", key, (char *)NULL);
+        _exit(127);
+    }
+    close(pipe_fds[1]);
+    emulator_pid = pid;
+    emulator_stdout = pipe_fds[0];
+    atexit(stop_emulator_at_exit);
+    if (read_line_within(emulator_stdout, emulator_url, sizeof emulator_url, 30000) != 0) {
+        fprintf(stderr, "the emulator printed no URL within 30 s; its stderr:\n");
+        run("tail -n 20 emulator.err >&2");
+        return -1;
+    }
+    return 0;
+}
+
+/* A small Python client for the emulator's admin API (unsigned, loopback only), run with
+ * SLBCERT_TEST_PYTHON: `admin.py URL CA COMMAND [ARGS]`; prints one line. */
+static int write_admin_script(void) {
+    return write_file("admin.py",
+                      "import json, ssl, sys, urllib.request\n"
+                      "url, ca, command, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]\n"
+                      "context = ssl.create_default_context(cafile=ca)\n"
+                      "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),\n"
+                      "                                     urllib.request.HTTPSHandler(context=context))\n"
+                      "if command == 'cas':\n"
+                      "    with open(args[3]) as pem:\n"
+                      "        doc = {'AliCloudCertificateId': args[0], 'AliCloudCertificateName': args[1],\n"
+                      "               'AliCloudCertificateRegionId': args[2], 'ServerCertificate': pem.read()}\n"
+                      "    request = urllib.request.Request(url + '/_emulator/cas', data=json.dumps(doc).encode(),\n"
+                      "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
+                      "elif command == 'bind':\n"
+                      "    request = urllib.request.Request(url + '/_emulator/bind',\n"
+                      "                                     data=json.dumps({'ServerCertificateId': args[0]}).encode(),\n"
+                      "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
+                      "elif command == 'certificates':\n"
+                      "    request = urllib.request.Request(url + '/_emulator/certificates')\n"
+                      "else:\n"
+                      "    request = urllib.request.Request(url + '/_emulator/stats')\n"
+                      "with opener.open(request, timeout=10) as answer:\n"
+                      "    doc = json.load(answer)\n"
+                      "if command == 'certificates':\n"
+                      "    print(len(doc['Certificates']))\n"
+                      "elif command == 'uploads':\n"
+                      "    print(doc['requests'].get('UploadServerCertificate', 0))\n"
+                      "elif command == 'requests':\n"
+                      "    print(sum(doc['requests'].values()))\n"
+                      "else:\n"
+                      "    print(json.dumps(doc, sort_keys=True))\n");
+}
+
+static const char *admin(const char *command, const char *arguments) {
+    return run_line("'%s' admin.py '%s' tls/ca.pem %s %s 2>>admin.err", test_python, emulator_url, command,
+                    arguments ? arguments : "");
+}
+
+static long admin_number(const char *command) {
+    const char *line = admin(command, NULL);
+    return line[0] != '\0' ? strtol(line, NULL, 10) : -1;
+}
+
+/* ------------------------------------------------------------------------- log lines received */
+
+typedef struct {
+    int lines, info, null_lines, leaked;
+    int upload_lines, describe_lines, skipped_lines;
+    const char *key_fragment;
+} log_sink;
+
+static void collect_log(void *user_data, int level, const char *line) {
+    log_sink *sink = user_data;
+    sink->lines++;
+    if (level == SLBCERT_LOG_INFO) sink->info++;
+    if (line == NULL) {
+        sink->null_lines++;
+        return;
+    }
+    for (size_t i = 0; client_secrets[i] != NULL; i++) {
+        if (strstr(line, client_secrets[i]) != NULL) sink->leaked++;
+    }
+    if (sink->key_fragment != NULL && sink->key_fragment[0] != '\0' && strstr(line, sink->key_fragment) != NULL) sink->leaked++;
+    if (strstr(line, "action=UploadServerCertificate") != NULL) sink->upload_lines++;
+    if (strstr(line, "action=DescribeServerCertificates") != NULL) sink->describe_lines++;
+    if (strstr(line, "UploadServerCertificate skipped") != NULL) sink->skipped_lines++;
+    printf("   # log %d: %s\n", level, line);
+}
+
+/* ------------------------------------------------------------------------ server certificates */
+
+/* The service's error: status, code, RequestId, HTTP status and no secret in the message. */
+static void expect_service_error(int rc, const char *code, int http_status, const char *what) {
+    CHECK(rc == SLBCERT_ESERVICE, "%s: returns SLBCERT_ESERVICE (got %d %s: %s)", what, rc, slbcert_error_name(rc),
+          show(slbcert_last_error_message()));
+    CHECK(slbcert_last_error_status() == SLBCERT_ESERVICE, "%s: last_error_status is SLBCERT_ESERVICE", what);
+    CHECK(str_eq(slbcert_last_error_service_code(), code), "%s: last_error_service_code is \"%s\" (got \"%s\")", what, code,
+          show(slbcert_last_error_service_code()));
+    const char *request_id = slbcert_last_error_request_id();
+    CHECK(request_id != NULL && request_id[0] != '\0', "%s: last_error_request_id is \"%s\"", what, show(request_id));
+    CHECK(slbcert_last_error_http_status() == http_status, "%s: last_error_http_status is %d (got %d)", what, http_status,
+          slbcert_last_error_http_status());
+    CHECK(slbcert_last_error_transport_code() == 0, "%s: last_error_transport_code is 0", what);
+    const char *message = slbcert_last_error_message();
+    CHECK(message != NULL && message[0] != '\0', "%s: last_error_message says why: \"%s\"", what, show(message));
+    CHECK(slbcert_last_error_hint() != NULL && slbcert_last_error_host_id() != NULL && slbcert_last_error_recommend() != NULL,
+          "%s: hint, host_id and recommend are strings", what);
+    expect_no_secret(message, client_secrets, what);
+}
+
+static const slbcert_server_certificate *find_certificate(const slbcert_certificate_list *list, const char *id) {
+    size_t count = slbcert_certificate_list_count(list);
+    for (size_t i = 0; i < count; i++) {
+        const slbcert_server_certificate *certificate = slbcert_certificate_list_get(list, i);
+        if (str_eq(slbcert_server_certificate_id(certificate), id)) return certificate;
+    }
+    return NULL;
+}
+
+static int has_tag(const slbcert_server_certificate *certificate, const char *key, const char *value) {
+    size_t count = slbcert_server_certificate_tag_count(certificate);
+    for (size_t i = 0; i < count; i++) {
+        const char *k = NULL, *v = NULL;
+        if (slbcert_server_certificate_tag(certificate, i, &k, &v) == SLBCERT_OK && str_eq(k, key) && str_eq(v, value)) return 1;
+    }
+    return 0;
+}
+
+/* Every getter of a stored certificate uploaded from `leaf` with the test's name, group and tags. */
+static void check_server_certificate(const slbcert_server_certificate *certificate, const slbcert_certificate *leaf,
+                                     const char *name, const char *what) {
+    const char *id = slbcert_server_certificate_id(certificate);
+    CHECK(id != NULL && strlen(id) > 16 && strchr(id, '_') != NULL, "%s: id \"%s\" looks like the service's", what, show(id));
+    CHECK(str_eq(slbcert_server_certificate_name(certificate), name), "%s: name is \"%s\" (got \"%s\")", what, name,
+          show(slbcert_server_certificate_name(certificate)));
+    CHECK(str_eq(slbcert_server_certificate_fingerprint(certificate), slbcert_certificate_fingerprint(leaf)),
+          "%s: fingerprint equals the bundle leaf's %s", what, show(slbcert_certificate_fingerprint(leaf)));
+    CHECK(str_eq(slbcert_server_certificate_common_name(certificate), "www.example.test"), "%s: common_name", what);
+    size_t sans = slbcert_server_certificate_san_count(certificate);
+    CHECK(sans == slbcert_certificate_dns_name_count(leaf), "%s: san_count %zu is the leaf's DNS name count", what, sans);
+    int same = 1;
+    for (size_t i = 0; i < sans; i++) {
+        if (!str_eq(slbcert_server_certificate_san(certificate, i), slbcert_certificate_dns_name(leaf, i))) same = 0;
+    }
+    CHECK(same, "%s: san(0..%zu) are the leaf's DNS names", what, sans);
+    CHECK(slbcert_server_certificate_san(certificate, sans) == NULL, "%s: san(san_count) is NULL", what);
+    CHECK(slbcert_server_certificate_san(certificate, sans + 1000) == NULL, "%s: san(san_count + 1000) is NULL", what);
+
+    int64_t create_ms = slbcert_server_certificate_create_time_ms(certificate);
+    int64_t now_ms = (int64_t)time(NULL) * 1000;
+    CHECK(create_ms > now_ms - 600000 && create_ms < now_ms + 600000, "%s: create_time_ms %lld is about now", what,
+          (long long)create_ms);
+    const char *create_time = slbcert_server_certificate_create_time(certificate);
+    CHECK(parse_utc(create_time) == create_ms / 1000 * 1000, "%s: create_time \"%s\" is create_time_ms", what,
+          show(create_time));
+    int64_t expire_ms = slbcert_server_certificate_expire_time_ms(certificate);
+    CHECK(expire_ms == slbcert_certificate_not_after_ms(leaf), "%s: expire_time_ms %lld == the leaf's not_after_ms %lld", what,
+          (long long)expire_ms, (long long)slbcert_certificate_not_after_ms(leaf));
+    CHECK(str_eq(slbcert_server_certificate_expire_time(certificate), slbcert_certificate_not_after(leaf)),
+          "%s: expire_time \"%s\" is the leaf's not_after", what, show(slbcert_server_certificate_expire_time(certificate)));
+    CHECK(slbcert_server_certificate_is_alicloud(certificate) == 0, "%s: is_alicloud is 0", what);
+    CHECK(str_eq(slbcert_server_certificate_alicloud_id(certificate), "") &&
+          str_eq(slbcert_server_certificate_alicloud_name(certificate), ""), "%s: alicloud id and name are \"\"", what);
+    CHECK(str_eq(slbcert_server_certificate_region_id(certificate), "cn-hangzhou"), "%s: region_id is cn-hangzhou", what);
+    CHECK(str_eq(slbcert_server_certificate_region_id_alias(certificate), "cn-hangzhou"), "%s: region_id_alias is cn-hangzhou",
+          what);
+    CHECK(str_eq(slbcert_server_certificate_resource_group_id(certificate), "rg-ctest01"), "%s: resource_group_id is rg-ctest01 (got %s)",
+          what, show(slbcert_server_certificate_resource_group_id(certificate)));
+    const char *request_id = slbcert_server_certificate_request_id(certificate);
+    CHECK(request_id != NULL && request_id[0] != '\0', "%s: request_id \"%s\"", what, show(request_id));
+    CHECK(slbcert_server_certificate_tag_count(certificate) == 2, "%s: tag_count is 2 (got %zu)", what,
+          slbcert_server_certificate_tag_count(certificate));
+    CHECK(has_tag(certificate, "env", "ctest") && has_tag(certificate, "team", "slbcert"), "%s: the tags sent: env=ctest, team=slbcert",
+          what);
+    const char *key = "untouched", *value = "untouched";
+    make_last_error();
+    expect_fail(slbcert_server_certificate_tag(certificate, 2, &key, &value), SLBCERT_ERANGE, "server_certificate_tag(index 2 of 2)");
+    CHECK(str_eq(key, "untouched") && str_eq(value, "untouched"), "server_certificate_tag out of range leaves the outs alone");
+    make_last_error();
+    expect_ok(slbcert_server_certificate_tag(certificate, 0, NULL, NULL), "server_certificate_tag(0, NULL, NULL)");
+}
+
+/* A describe that must succeed; the caller frees the list. */
+static slbcert_certificate_list *describe(slbcert_client *client, const slbcert_describe_options *options, const char *what) {
+    slbcert_certificate_list *list = SENTINEL;
+    make_last_error();
+    int rc = slbcert_client_describe(&list, client, options);
+    expect_ok(rc, what);
+    if (!CHECK(rc == SLBCERT_OK && list != NULL && list != SENTINEL, "%s: a list is returned", what)) return NULL;
+    const char *request_id = slbcert_certificate_list_request_id(list);
+    CHECK(request_id != NULL && request_id[0] != '\0', "%s: list request_id \"%s\"", what, show(request_id));
+    size_t count = slbcert_certificate_list_count(list);
+    CHECK(slbcert_certificate_list_get(list, count) == NULL && slbcert_certificate_list_get(list, count + 1000) == NULL,
+          "%s: certificate_list_get(count) and (count + 1000) are NULL", what);
+    int same_request = 1;
+    for (size_t i = 0; i < count; i++) {
+        if (!str_eq(slbcert_server_certificate_request_id(slbcert_certificate_list_get(list, i)), request_id)) same_request = 0;
+    }
+    CHECK(same_request, "%s: each certificate's request_id is the list's", what);
+    return list;
+}
+
+static size_t describe_count(slbcert_client *client, const slbcert_describe_options *options, const char *what) {
+    slbcert_certificate_list *list = describe(client, options, what);
+    size_t count = slbcert_certificate_list_count(list);
+    slbcert_certificate_list_free(list);
+    return count;
+}
+
+static slbcert_client *new_client(slbcert_client_options *options, const char *what) {
+    slbcert_client *client = SENTINEL;
+    make_last_error();
+    int rc = slbcert_client_new(&client, options);
+    expect_ok(rc, what);
+    if (!CHECK(rc == SLBCERT_OK && client != NULL && client != SENTINEL, "%s: a client is returned", what)) return NULL;
+    return client;
+}
+
+/* One client shared by two threads: each thread describes on its own connection. */
+typedef struct {
+    slbcert_client *client;
+    int calls_ok;
+    int counts_ok;
+    int own_last_error;
+} client_thread_state;
+
+static int describe_from_thread(void *argument) {
+    client_thread_state *state = argument;
+    for (int i = 0; i < 2; i++) {
+        slbcert_certificate_list *list = NULL;
+        if (slbcert_client_describe(&list, state->client, NULL) == SLBCERT_OK) state->calls_ok++;
+        if (slbcert_certificate_list_count(list) == 1) state->counts_ok++;
+        slbcert_certificate_list_free(list);
+    }
+    state->own_last_error = slbcert_client_delete(state->client, NULL) == SLBCERT_EINVAL &&
+                            slbcert_last_error_status() == SLBCERT_EINVAL;
+    return 0;
+}
+
+static void run_client_tests(void) {
+    char ca[600];
+    snprintf(ca, sizeof ca, "%s", path_of("tls/ca.pem"));
+    slbcert_credentials *credentials = NULL, *wrong = NULL;
+    slbcert_bundle *bundle = NULL, *mismatched = NULL;
+    slbcert_client *client = NULL, *wrong_client = NULL, *other = NULL;
+    slbcert_upload_result *result = NULL;
+    slbcert_certificate_list *list = NULL;
+    char first_id[256] = "";
+    log_sink sink = { 0, 0, 0, 0, 0, 0, 0, NULL }, wrong_sink = { 0, 0, 0, 0, 0, 0, 0, NULL };
+
+    if (!CHECK(slbcert_credentials_new_static(&credentials, CLIENT_ACCESS_KEY_ID, CLIENT_SECRET, NULL) == SLBCERT_OK &&
+               slbcert_credentials_new_static(&wrong, CLIENT_ACCESS_KEY_ID, WRONG_SECRET, NULL) == SLBCERT_OK,
+               "credentials for the emulator")) {
+        goto done;
+    }
+    bundle = parse(&chain_pem, &leaf_key, NULL, NULL, "bundle_parse(the chain and key to upload)");
+    mismatched = parse(&chain_pem, &stray_key, NULL, NULL, "bundle_parse(a mismatched pair)");
+    const slbcert_certificate *leaf = slbcert_bundle_certificate(bundle, 0);
+    sink.key_fragment = wrong_sink.key_fragment = key_fragment(slbcert_bundle_normalized_private_key_pem(bundle));
+    CHECK(strlen(sink.key_fragment) == 16, "a 16-character fragment of the key to look for in messages and logs");
+
+    slbcert_client_options options = SLBCERT_CLIENT_OPTIONS_INIT;
+    options.region_id = "cn-hangzhou";
+    options.endpoint = emulator_url;
+    options.credentials = credentials;
+    options.ca_bundle = ca;
+    options.log_fn = collect_log;
+    options.log_user_data = &sink;
+    options.log_level = SLBCERT_LOG_INFO;
+    client = new_client(&options, "client_new(explicit credentials, endpoint, ca_bundle, log_fn)");
+    if (client == NULL) goto done;
+    CHECK(str_eq(slbcert_client_endpoint(client), emulator_url), "client_endpoint is %s (got %s)", emulator_url,
+          show(slbcert_client_endpoint(client)));
+    CHECK(str_eq(slbcert_client_region(client), "cn-hangzhou"), "client_region is cn-hangzhou");
+    CHECK(describe_count(client, NULL, "client_describe(an empty region)") == 0, "an empty region: count 0");
+
+    /* Upload: a new certificate. */
+    static const char *const tag_keys[] = { "env", "team" };
+    static const char *const tag_values[] = { "ctest", "slbcert" };
+    slbcert_upload_options upload = SLBCERT_UPLOAD_OPTIONS_INIT;
+    upload.name = "c-test-cert";
+    upload.resource_group_id = "rg-ctest01";
+    upload.tag_keys = tag_keys;
+    upload.tag_values = tag_values;
+    upload.tag_count = 2;
+    result = SENTINEL;
+    make_last_error();
+    int rc = slbcert_client_upload(&result, client, bundle, &upload);
+    expect_ok(rc, "client_upload(new)");
+    if (!CHECK(rc == SLBCERT_OK && result != NULL && result != SENTINEL, "client_upload(new): a result")) goto done;
+    CHECK(slbcert_upload_result_uploaded(result) == 1, "client_upload(new): uploaded is 1");
+    const slbcert_server_certificate *stored = slbcert_upload_result_certificate(result);
+    CHECK(stored != NULL, "client_upload(new): upload_result_certificate");
+    check_server_certificate(stored, leaf, "c-test-cert", "upload result");
+    snprintf(first_id, sizeof first_id, "%s", show(slbcert_server_certificate_id(stored)));
+    CHECK(str_eq(slbcert_certificate_fingerprint(leaf), openssl_fingerprint("leaf.pem", "sha1")),
+          "the leaf's fingerprint is openssl's");
+    const slbcert_certificate_list *region = slbcert_upload_result_region_certificates(result);
+    CHECK(slbcert_certificate_list_count(region) == 1 && find_certificate(region, first_id) != NULL,
+          "client_upload(new): region_certificates holds the new certificate only");
+    slbcert_upload_result_free(result);
+    result = NULL;
+    CHECK(admin_number("certificates") == 1, "the emulator stores 1 certificate");
+
+    /* Indexes of SIZE_MAX, in a child process (a trap must not end this program). */
+    static const struct { const char *probe; const char *what; } probes[] = {
+        { "list_index_max", "certificate_list_get(index SIZE_MAX) is NULL" },
+        { "san_index_max", "server_certificate_san(index SIZE_MAX) is NULL" },
+        { "tag_index_max", "server_certificate_tag(index SIZE_MAX) is SLBCERT_ERANGE" },
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        const char *outcome = spawn_probe_at(probes[i].probe, emulator_url, ca);
+        CHECK(strcmp(outcome, "ok") == 0, "%s (child: %s)", probes[i].what, outcome);
+    }
+
+    /* Upload again: the existing certificate is returned. */
+    result = SENTINEL;
+    make_last_error();
+    rc = slbcert_client_upload(&result, client, bundle, &upload);
+    expect_ok(rc, "client_upload(again)");
+    if (rc == SLBCERT_OK) {
+        CHECK(slbcert_upload_result_uploaded(result) == 0, "client_upload(again): uploaded is 0");
+        check_server_certificate(slbcert_upload_result_certificate(result), leaf, "c-test-cert", "upload result (again)");
+        CHECK(str_eq(slbcert_server_certificate_id(slbcert_upload_result_certificate(result)), first_id),
+              "client_upload(again): the first certificate's id");
+        region = slbcert_upload_result_region_certificates(result);
+        CHECK(slbcert_certificate_list_count(region) == 1, "client_upload(again): region_certificates count is 1");
+        slbcert_upload_result_free(result);
+    }
+    result = NULL;
+    CHECK(sink.skipped_lines == 1, "client_upload(again): an INFO line says the upload was skipped");
+    CHECK(admin_number("certificates") == 1, "the emulator still stores 1 certificate");
+
+    /* Describe, without and with filters. */
+    list = describe(client, NULL, "client_describe(options NULL)");
+    CHECK(slbcert_certificate_list_count(list) == 1, "client_describe(all): count 1");
+    stored = slbcert_certificate_list_get(list, 0);
+    CHECK(str_eq(slbcert_server_certificate_id(stored), first_id), "client_describe(all): get(0) is the uploaded certificate");
+    if (stored != NULL) check_server_certificate(stored, leaf, "c-test-cert", "described certificate");
+    slbcert_certificate_list_free(list);
+    list = NULL;
+
+    slbcert_describe_options filter = SLBCERT_DESCRIBE_OPTIONS_INIT;
+    filter.server_certificate_id = first_id;
+    CHECK(describe_count(client, &filter, "client_describe(its id)") == 1, "client_describe(its id): count 1");
+    filter.server_certificate_id = "1234567890123456_18c0000000_1000000000_100000000";
+    CHECK(describe_count(client, &filter, "client_describe(an unknown id)") == 0, "client_describe(an unknown id): count 0");
+    filter = (slbcert_describe_options)SLBCERT_DESCRIBE_OPTIONS_INIT;
+    filter.resource_group_id = "rg-ctest01";
+    CHECK(describe_count(client, &filter, "client_describe(its resource group)") == 1, "client_describe(its resource group): count 1");
+    filter.resource_group_id = "rg-other";
+    CHECK(describe_count(client, &filter, "client_describe(another resource group)") == 0,
+          "client_describe(another resource group): count 0");
+    filter = (slbcert_describe_options)SLBCERT_DESCRIBE_OPTIONS_INIT;
+    static const char *const env_key[] = { "env" };
+    static const char *const env_ctest[] = { "ctest" }, *const env_prod[] = { "prod" }, *const env_any[] = { "" };
+    filter.tag_keys = env_key; filter.tag_values = env_ctest; filter.tag_count = 1;
+    CHECK(describe_count(client, &filter, "client_describe(tag env=ctest)") == 1, "client_describe(tag env=ctest): count 1");
+    filter.tag_values = env_prod;
+    CHECK(describe_count(client, &filter, "client_describe(tag env=prod)") == 0, "client_describe(tag env=prod): count 0");
+    filter.tag_values = env_any;
+    CHECK(describe_count(client, &filter, "client_describe(tag env, any value)") == 1, "client_describe(tag env, any value): count 1");
+
+    /* Rename. */
+    make_last_error();
+    expect_ok(slbcert_client_rename(client, first_id, "c-test-renamed"), "client_rename(c-test-renamed)");
+    filter = (slbcert_describe_options)SLBCERT_DESCRIBE_OPTIONS_INIT;
+    filter.server_certificate_id = first_id;
+    list = describe(client, &filter, "client_describe(after the rename)");
+    CHECK(str_eq(slbcert_server_certificate_name(slbcert_certificate_list_get(list, 0)), "c-test-renamed"),
+          "client_describe after the rename shows the new name (got %s)",
+          show(slbcert_server_certificate_name(slbcert_certificate_list_get(list, 0))));
+    slbcert_certificate_list_free(list);
+    list = NULL;
+    expect_service_error(slbcert_client_rename(client, "1234567890123456_18c0000000_1000000000_100000000", "c-test-x"),
+                         "ServerCertificateId.NotFound", 400, "client_rename(an unknown id)");
+
+    /* A mismatched bundle: refused locally, nothing reaches the emulator. */
+    long requests_before = admin_number("requests");
+    int lines_before = sink.lines;
+    result = SENTINEL;
+    rc = slbcert_client_upload(&result, client, mismatched, &upload);
+    expect_fail_code(rc, SLBCERT_EVALIDATION, "KEY_MISMATCH", "client_upload(a mismatched bundle)");
+    CHECK(result == NULL, "client_upload(a mismatched bundle) sets *out to NULL");
+    long requests_after = admin_number("requests");
+    CHECK(requests_before > 0 && requests_after == requests_before,
+          "client_upload(a mismatched bundle): no request reached the emulator (%ld API requests before, %ld after)",
+          requests_before, requests_after);
+    CHECK(sink.lines == lines_before, "client_upload(a mismatched bundle): nothing was logged, nothing was sent");
+    CHECK(admin_number("certificates") == 1, "client_upload(a mismatched bundle): nothing uploaded");
+
+    /* no_ensure uploads a second copy; bound to a listener, it cannot be deleted. */
+    char arguments[700];
+    slbcert_upload_options again = upload;
+    again.no_ensure = 1;
+    again.name = "c-test-bound";
+    result = SENTINEL;
+    make_last_error();
+    rc = slbcert_client_upload(&result, client, bundle, &again);
+    expect_ok(rc, "client_upload(no_ensure: a second copy)");
+    char bound_id[256] = "";
+    if (rc == SLBCERT_OK) {
+        CHECK(slbcert_upload_result_uploaded(result) == 1, "client_upload(no_ensure): uploaded is 1");
+        CHECK(slbcert_certificate_list_count(slbcert_upload_result_region_certificates(result)) == 0,
+              "client_upload(no_ensure): region_certificates is empty (no duplicate check)");
+        snprintf(bound_id, sizeof bound_id, "%s", show(slbcert_server_certificate_id(slbcert_upload_result_certificate(result))));
+        slbcert_upload_result_free(result);
+    }
+    result = NULL;
+    snprintf(arguments, sizeof arguments, "'%s'", bound_id);
+    CHECK(contains(admin("bind", arguments), "\"Bound\": true"), "the emulator binds %s to a listener", bound_id);
+    expect_service_error(slbcert_client_delete(client, bound_id), "CertificateAndPrivateKeyIsRefered", 400,
+                         "client_delete(a bound certificate)");
+    CHECK(strlen(slbcert_last_error_hint()) > 0, "client_delete(a bound certificate): a hint: %s", show(slbcert_last_error_hint()));
+
+    /* Delete, then delete again. */
+    make_last_error();
+    expect_ok(slbcert_client_delete(client, first_id), "client_delete(the first certificate)");
+    expect_service_error(slbcert_client_delete(client, first_id), "ServerCertificateId.NotFound", 400,
+                         "client_delete(the same id again)");
+
+    /* A CAS certificate. */
+    snprintf(arguments, sizeof arguments, "cas-ctest-1 ctest-cas cn-hangzhou '%s'", path_of("ec.pem"));
+    CHECK(contains(admin("cas", arguments), "cas-ctest-1"), "the emulator registers CAS certificate cas-ctest-1");
+    upload = (slbcert_upload_options)SLBCERT_UPLOAD_OPTIONS_INIT;
+    upload.name = "c-test-cas";
+    result = SENTINEL;
+    make_last_error();
+    rc = slbcert_client_upload_cas(&result, client, "cas-ctest-1", "ctest-cas", "cn-hangzhou", &upload);
+    expect_ok(rc, "client_upload_cas(cas-ctest-1)");
+    char cas_id[256] = "";
+    if (rc == SLBCERT_OK) {
+        stored = slbcert_upload_result_certificate(result);
+        CHECK(slbcert_upload_result_uploaded(result) == 1, "client_upload_cas: uploaded is 1");
+        CHECK(slbcert_server_certificate_is_alicloud(stored) == 1, "client_upload_cas: is_alicloud is 1");
+        CHECK(str_eq(slbcert_server_certificate_alicloud_id(stored), "cas-ctest-1"), "client_upload_cas: alicloud_id");
+        CHECK(str_eq(slbcert_server_certificate_alicloud_name(stored), "ctest-cas"), "client_upload_cas: alicloud_name");
+        CHECK(str_eq(slbcert_server_certificate_name(stored), "c-test-cas"), "client_upload_cas: name");
+        CHECK(str_eq(slbcert_server_certificate_fingerprint(stored), openssl_fingerprint("ec.pem", "sha1")),
+              "client_upload_cas: the registered certificate's fingerprint");
+        CHECK(str_eq(slbcert_server_certificate_common_name(stored), "ec.example.test"), "client_upload_cas: common_name");
+        CHECK(slbcert_certificate_list_count(slbcert_upload_result_region_certificates(result)) == 0,
+              "client_upload_cas: region_certificates is empty (no duplicate check)");
+        snprintf(cas_id, sizeof cas_id, "%s", show(slbcert_server_certificate_id(stored)));
+        slbcert_upload_result_free(result);
+    }
+    result = SENTINEL;
+    rc = slbcert_client_upload_cas(&result, client, "cas-ctest-unknown", NULL, NULL, NULL);
+    expect_service_error(rc, "InvalidParameter", 400, "client_upload_cas(an unknown CAS id)");
+    CHECK(result == NULL, "client_upload_cas(an unknown CAS id) sets *out to NULL");
+    result = NULL;
+    if (cas_id[0] != '\0') {
+        make_last_error();
+        expect_ok(slbcert_client_delete(client, cas_id), "client_delete(the CAS certificate)");
+    }
+
+    /* V3 signing, parameters in the query. */
+    slbcert_client_options v3 = options;
+    v3.signature_version = SLBCERT_SIGNATURE_V3;
+    v3.placement = SLBCERT_PLACEMENT_QUERY;
+    other = new_client(&v3, "client_new(V3, QUERY)");
+    if (other != NULL) {
+        CHECK(describe_count(other, NULL, "client_describe(V3, QUERY)") == 1, "client_describe(V3, QUERY): count 1 (the bound copy)");
+        slbcert_client_free(other);
+        other = NULL;
+    }
+
+    /* One client, two threads at once. */
+    slbcert_client_options shared = options;
+    shared.log_fn = NULL;
+    shared.log_user_data = NULL;
+    other = new_client(&shared, "client_new(shared by two threads)");
+    if (other != NULL) {
+        client_thread_state states[2] = { { other, 0, 0, 0 }, { other, 0, 0, 0 } };
+        thrd_t threads[2];
+        int started = 0;
+        slbcert_last_error_clear();
+        for (int i = 0; i < 2; i++) {
+            if (thrd_create(&threads[i], describe_from_thread, &states[i]) == thrd_success) started++;
+        }
+        for (int i = 0; i < started; i++) thrd_join(threads[i], NULL);
+        CHECK(started == 2, "two threads start");
+        CHECK(states[0].calls_ok == 2 && states[1].calls_ok == 2 && states[0].counts_ok == 2 && states[1].counts_ok == 2,
+              "a client shared by two threads: each thread's 2 describes succeed with count 1");
+        CHECK(states[0].own_last_error && states[1].own_last_error, "each thread records its own last error");
+        CHECK(slbcert_last_error_status() == SLBCERT_OK, "the threads' failures leave this thread's last error clear");
+        slbcert_client_free(other);
+        other = NULL;
+    }
+
+    /* The CA bundle from ALIBABA_CLOUD_CA_BUNDLE; none at all (TLS fails); verification off. */
+    slbcert_client_options tls = options;
+    tls.ca_bundle = NULL;
+    tls.max_attempts = 1;
+    tls.log_fn = NULL;
+    setenv("ALIBABA_CLOUD_CA_BUNDLE", ca, 1);
+    other = new_client(&tls, "client_new(ca_bundle NULL, ALIBABA_CLOUD_CA_BUNDLE set)");
+    unsetenv("ALIBABA_CLOUD_CA_BUNDLE");
+    if (other != NULL) {
+        CHECK(describe_count(other, NULL, "client_describe(CA from ALIBABA_CLOUD_CA_BUNDLE)") == 1,
+              "client_describe(CA from ALIBABA_CLOUD_CA_BUNDLE): count 1");
+        slbcert_client_free(other);
+        other = NULL;
+    }
+    other = new_client(&tls, "client_new(ca_bundle NULL: the system's CAs)");
+    if (other != NULL) {
+        list = SENTINEL;
+        rc = slbcert_client_describe(&list, other, NULL);
+        CHECK(rc == SLBCERT_ETLS, "client_describe(an unknown CA): SLBCERT_ETLS (got %s: %s)", slbcert_error_name(rc),
+              show(slbcert_last_error_message()));
+        CHECK(list == NULL, "client_describe(an unknown CA) sets *out to NULL");
+        CHECK(slbcert_last_error_status() == SLBCERT_ETLS && slbcert_last_error_http_status() == 0 &&
+              slbcert_last_error_transport_code() != 0, "client_describe(an unknown CA): no HTTP status, libcurl's code %d",
+              slbcert_last_error_transport_code());
+        list = NULL;
+        slbcert_client_free(other);
+        other = NULL;
+    }
+    tls.insecure_skip_tls_verification = 1;
+    other = new_client(&tls, "client_new(insecure_skip_tls_verification)");
+    if (other != NULL) {
+        CHECK(describe_count(other, NULL, "client_describe(verification off)") == 1, "client_describe(verification off): count 1");
+        slbcert_client_free(other);
+        other = NULL;
+    }
+
+    /* A wrong secret: the service's SignatureDoesNotMatch, with a hint and no secret anywhere. */
+    slbcert_client_options bad = options;
+    bad.credentials = wrong;
+    bad.log_user_data = &wrong_sink;
+    wrong_client = new_client(&bad, "client_new(a wrong secret)");
+    if (wrong_client != NULL) {
+        list = SENTINEL;
+        rc = slbcert_client_describe(&list, wrong_client, NULL);
+        expect_service_error(rc, "SignatureDoesNotMatch", 400, "client_describe(a wrong secret)");
+        CHECK(list == NULL, "client_describe(a wrong secret) sets *out to NULL");
+        list = NULL;
+        CHECK(strlen(show(slbcert_last_error_hint())) > 0, "client_describe(a wrong secret): a hint: %s",
+              show(slbcert_last_error_hint()));
+        upload = (slbcert_upload_options)SLBCERT_UPLOAD_OPTIONS_INIT;
+        upload.no_ensure = 1;
+        result = SENTINEL;
+        rc = slbcert_client_upload(&result, wrong_client, bundle, &upload);
+        expect_service_error(rc, "SignatureDoesNotMatch", 400, "client_upload(a wrong secret)");
+        CHECK(result == NULL, "client_upload(a wrong secret) sets *out to NULL");
+        result = NULL;
+        CHECK(!contains(slbcert_last_error_message(), sink.key_fragment),
+              "client_upload(a wrong secret): the message holds no key material");
+        CHECK(strlen(show(slbcert_last_error_hint())) > 0, "client_upload(a wrong secret): a hint");
+        CHECK(wrong_sink.info > 0 && wrong_sink.leaked == 0, "a wrong secret: %d INFO lines, none with a secret or key",
+              wrong_sink.info);
+    }
+    CHECK(admin_number("certificates") == 1, "the emulator stores only the bound copy at the end");
+
+    /* The log callback. */
+    CHECK(sink.lines > 0 && sink.info > 0, "the log callback received %d lines, %d at INFO", sink.lines, sink.info);
+    CHECK(sink.info == sink.lines, "log_level INFO: no DEBUG line was passed on");
+    CHECK(sink.null_lines == 0, "no log line is NULL");
+    CHECK(sink.leaked == 0, "no log line holds a secret, a PEM or key material");
+    CHECK(sink.upload_lines > 0 && sink.describe_lines > 0, "log lines name the actions (%d upload, %d describe)",
+          sink.upload_lines, sink.describe_lines);
+
+done:
+    slbcert_client_free(client);
+    slbcert_client_free(wrong_client);
+    slbcert_bundle_free(bundle);
+    slbcert_bundle_free(mismatched);
+    slbcert_credentials_free(credentials);
+    slbcert_credentials_free(wrong);
+}
+
+static void test_client(void) {
+    test_python = getenv("SLBCERT_TEST_PYTHON");
+    if (test_python == NULL || test_python[0] == '\0') {
+        CHECK(0, "client: SLBCERT_TEST_PYTHON is not set; it names a python with the emulator installed "
+                 "(make test-c: build/venv/bin/python). The client was NOT tested");
+        return;
+    }
+    isolate_environment();
+    if (!CHECK(write_admin_script() == 0, "writing the admin API helper")) {
+        restore_environment();
+        return;
+    }
+    int started = start_emulator() == 0;
+    if (CHECK(started && starts_with(emulator_url, "https://127.0.0.1:"), "the emulator runs at %s (%s)", emulator_url,
+              test_python)) {
+        run_client_tests();
+    }
+    int status = stop_emulator();
+    if (started) {
+        CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the emulator stops cleanly on SIGTERM");
+    }
+    restore_environment();
+}
+
+/* ------------------------------------------------ probes of the signing and client API (children) */
+
+/* The probes of run_probe() for slbcert_sign and the client: 0 when the call behaved as documented,
+ * 1 when not, 3 when the setup failed, -1 for a name that is not one of these. `url` and `ca` name
+ * the emulator for the probes that need a stored certificate (NULL otherwise). */
+static int run_api_probe(const char *name, const char *leaf_path, const char *url, const char *ca) {
+    static const char *const keys[] = { "RegionId" };
+    static const char *const values[] = { "cn-hangzhou" };
+    static const char *const names[] = { "sign_count_max", "header_index_max", "upload_tag_count_max",
+                                         "describe_tag_count_max", "cas_tag_count_max", "list_index_max",
+                                         "san_index_max", "tag_index_max" };
+    size_t which = 0;
+    while (which < sizeof names / sizeof names[0] && strcmp(names[which], name) != 0) which++;
+    if (which == sizeof names / sizeof names[0]) return -1;
+
+    slbcert_credentials *credentials = NULL;
+    if (slbcert_credentials_new_static(&credentials, CLIENT_ACCESS_KEY_ID, CLIENT_SECRET, NULL) != SLBCERT_OK) return 3;
+    int result = 3;
+    if (which <= 1) {
+        slbcert_signed_request *request = SENTINEL;
+        int rc = slbcert_sign(&request, credentials, "A", "1", "h", keys, values, which == 0 ? SIZE_MAX : 1, NULL);
+        if (which == 0) {
+            result = rc == SLBCERT_EINVAL && request == NULL ? 0 : 1;
+        } else if (rc == SLBCERT_OK) {
+            const char *header = "untouched", *value = "untouched";
+            rc = slbcert_signed_request_header(request, SIZE_MAX, &header, &value);
+            result = rc == SLBCERT_ERANGE && str_eq(header, "untouched") && str_eq(value, "untouched") ? 0 : 1;
+            slbcert_signed_request_free(request);
+        }
+        slbcert_credentials_free(credentials);
+        return result;
+    }
+
+    slbcert_client_options options = SLBCERT_CLIENT_OPTIONS_INIT;
+    options.region_id = "cn-hangzhou";
+    options.endpoint = url ? url : "https://127.0.0.1:9";
+    options.ca_bundle = ca;
+    options.credentials = credentials;
+    options.max_attempts = 1;
+    slbcert_client *client = NULL;
+    if (slbcert_client_new(&client, &options) != SLBCERT_OK) {
+        slbcert_credentials_free(credentials);
+        return 3;
+    }
+    if (which <= 4) {
+        slbcert_upload_options upload = SLBCERT_UPLOAD_OPTIONS_INIT;
+        upload.tag_keys = keys;
+        upload.tag_values = values;
+        upload.tag_count = SIZE_MAX;
+        if (which == 2) {
+            FILE *file = fopen(leaf_path, "rb");
+            char pem[8192];
+            size_t length = file ? fread(pem, 1, sizeof pem, file) : 0;
+            if (file) fclose(file);
+            slbcert_bundle *bundle = NULL;
+            if (length > 0 && slbcert_bundle_parse(&bundle, pem, length, NULL, 0, NULL, 0, NULL) == SLBCERT_OK) {
+                slbcert_upload_result *uploaded = SENTINEL;
+                int rc = slbcert_client_upload(&uploaded, client, bundle, &upload);
+                result = rc == SLBCERT_EINVAL && uploaded == NULL ? 0 : 1;
+                slbcert_bundle_free(bundle);
+            }
+        } else if (which == 3) {
+            slbcert_describe_options describe = SLBCERT_DESCRIBE_OPTIONS_INIT;
+            describe.tag_keys = keys;
+            describe.tag_values = values;
+            describe.tag_count = SIZE_MAX;
+            slbcert_certificate_list *list = SENTINEL;
+            int rc = slbcert_client_describe(&list, client, &describe);
+            result = rc == SLBCERT_EINVAL && list == NULL ? 0 : 1;
+        } else {
+            slbcert_upload_result *uploaded = SENTINEL;
+            int rc = slbcert_client_upload_cas(&uploaded, client, "cas-1", NULL, NULL, &upload);
+            result = rc == SLBCERT_EINVAL && uploaded == NULL ? 0 : 1;
+        }
+    } else {
+        slbcert_certificate_list *list = NULL;
+        if (slbcert_client_describe(&list, client, NULL) == SLBCERT_OK && slbcert_certificate_list_count(list) > 0) {
+            const slbcert_server_certificate *certificate = slbcert_certificate_list_get(list, 0);
+            if (which == 5) {
+                result = slbcert_certificate_list_get(list, SIZE_MAX) == NULL ? 0 : 1;
+            } else if (which == 6) {
+                result = slbcert_server_certificate_san(certificate, SIZE_MAX) == NULL ? 0 : 1;
+            } else {
+                const char *key = "untouched", *value = "untouched";
+                int rc = slbcert_server_certificate_tag(certificate, SIZE_MAX, &key, &value);
+                result = rc == SLBCERT_ERANGE && str_eq(key, "untouched") && str_eq(value, "untouched") ? 0 : 1;
+            }
+        }
+        slbcert_certificate_list_free(list);
+    }
+    slbcert_client_free(client);
+    slbcert_credentials_free(credentials);
+    return result;
+}
+
+
 /* ----------------------------------------------------------------- probes in a child process */
 
 /* Calls that might crash the process (a Swift trap) run in a child: this program re-executed with
- * "--probe NAME LEAF_PEM_PATH". Under valgrind the exec'd child runs natively (no --trace-children).
- * The child exits 0 when the call behaved as documented, 1 when it returned something else. */
+ * "--probe NAME LEAF_PEM_PATH [EMULATOR_URL CA_PATH]". Under valgrind the exec'd child runs natively
+ * (no --trace-children). The child exits 0 when the call behaved as documented, 1 when it returned
+ * something else. */
 static const char *self_path;
 
-static int run_probe(const char *name, const char *leaf_path) {
+static int run_probe(const char *name, const char *leaf_path, const char *url, const char *ca) {
     static const char garbage[] = "hello";
+    int api = run_api_probe(name, leaf_path, url, ca);
+    if (api >= 0) return api;
     slbcert_bundle *bundle = NULL;
     char *out = NULL;
     int rc;
@@ -1071,16 +3034,23 @@ static int open_devnull(void) {
     return null ? fileno(null) : -1;
 }
 
-/* Runs one probe in a child; returns a description of how it ended ("ok" when as documented). */
-static const char *spawn_probe(const char *name) {
+/* Runs one probe in a child; returns a description of how it ended ("ok" when as documented).
+ * `url` and `ca` (or NULL) tell the child where the emulator is. */
+static const char *spawn_probe_at(const char *name, const char *url, const char *ca) {
     static char outcome[64];
+    char leaf_path[600];
+    snprintf(leaf_path, sizeof leaf_path, "%s", path_of("leaf.pem"));
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) return "fork failed";
     if (pid == 0) {
         int devnull = open_devnull();
         if (devnull >= 0) { dup2(devnull, 2); }
-        execl(self_path, self_path, "--probe", name, path_of("leaf.pem"), (char *)NULL);
+        if (url != NULL && ca != NULL) {
+            execl(self_path, self_path, "--probe", name, leaf_path, url, ca, (char *)NULL);
+        } else {
+            execl(self_path, self_path, "--probe", name, leaf_path, (char *)NULL);
+        }
         _exit(127);
     }
     int status = 0;
@@ -1091,6 +3061,8 @@ static const char *spawn_probe(const char *name) {
     else snprintf(outcome, sizeof outcome, "ended oddly");
     return outcome;
 }
+
+static const char *spawn_probe(const char *name) { return spawn_probe_at(name, NULL, NULL); }
 
 /* size_t arguments of 2^63 and more reach the Swift implementation as negative Ints. */
 static void test_huge_sizes(void) {
@@ -1105,6 +3077,11 @@ static void test_huge_sizes(void) {
         { "certificate_index_max", "bundle_certificate(index SIZE_MAX) is NULL" },
         { "dns_name_index_max", "certificate_dns_name(index SIZE_MAX) is NULL" },
         { "ip_address_index_max", "certificate_ip_address(index SIZE_MAX) is NULL" },
+        { "sign_count_max", "sign(count SIZE_MAX) is SLBCERT_EINVAL" },
+        { "header_index_max", "signed_request_header(index SIZE_MAX) is SLBCERT_ERANGE" },
+        { "upload_tag_count_max", "client_upload(tag_count SIZE_MAX) is SLBCERT_EINVAL" },
+        { "describe_tag_count_max", "client_describe(tag_count SIZE_MAX) is SLBCERT_EINVAL" },
+        { "cas_tag_count_max", "client_upload_cas(tag_count SIZE_MAX) is SLBCERT_EINVAL" },
     };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         const char *outcome = spawn_probe(probes[i].probe);
@@ -1114,7 +3091,7 @@ static void test_huge_sizes(void) {
 
 /* ------------------------------------------------------------------------------------------- main */
 
-/* One entry per API group. Add credentials, signing and client groups here as they are implemented. */
+/* One entry per API group. */
 static const struct {
     const char *name;
     void (*run)(void);
@@ -1130,14 +3107,18 @@ static const struct {
     { "malformed bundles", test_bundle_malformed, 1 },
     { "NULL handles", test_null_handles, 0 },
     { "redact", test_redact, 0 },
+    { "options structs", test_options_init, 0 },
+    { "credentials", test_credentials, 0 },
+    { "signing (golden vectors)", test_signing, 0 },
+    { "client arguments", test_client_arguments, 1 },
     { "lengths and indexes of 2^63 and more", test_huge_sizes, 1 },
-    /* { "credentials", test_credentials, 0 },  TODO: when slbcert_credentials_* land */
-    /* { "signing", test_signing, 0 },          TODO: when slbcert_sign* land (golden vectors) */
-    /* { "client", test_client, 1 },            TODO: when slbcert_client_* land (against the emulator) */
+    { "client against the emulator", test_client, 1 },
 };
 
 int main(int argc, char **argv) {
-    if (argc == 4 && strcmp(argv[1], "--probe") == 0) return run_probe(argv[2], argv[3]);
+    if ((argc == 4 || argc == 6) && strcmp(argv[1], "--probe") == 0) {
+        return run_probe(argv[2], argv[3], argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL);
+    }
     self_path = argv[0];
     const char *tmp = getenv("TMPDIR");
     snprintf(workdir, sizeof workdir, "%s/slbcert-test-abi-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");

@@ -66,6 +66,8 @@ enum ServiceAnswer {
             return "The key does not belong to the certificate; `slbcert inspect --cert C --key K` shows it locally."
         case "PrivateKeyEncryption":
             return "Decrypt the key first (slbcert normalizes it when given --passphrase-file)."
+        case "ServerCertificateId.NotFound":
+            return "Check the id with `slbcert list`, and that the region is the one the certificate was uploaded to."
         case "CertificateAndPrivateKeyIsRefered":
             return "Unbind the certificate from its listeners before deleting it."
         case "OverQuota":

@@ -1,0 +1,337 @@
+"""The recipes of examples/hooks against the emulator: certbot's deploy hook, acme.sh's reload command,
+and the systemd units (checked with systemd-analyze when it is installed)."""
+
+import datetime
+import os
+import re
+import shutil
+import stat
+import subprocess
+
+import pytest
+from cli_support import ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLI, HOOKS, REGION, assert_no_secrets, base_environment
+from cryptography import x509
+
+CERTBOT_HOOK = HOOKS / "certbot-deploy-hook.sh"
+ACME_HOOK = HOOKS / "acme-sh-reloadcmd.sh"
+SERVICE = HOOKS / "slbcert-upload.service"
+TIMER = HOOKS / "slbcert-upload.timer"
+ENV_EXAMPLE = HOOKS / "slbcert-upload.env.example"
+NAME_RULE = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,79}")
+
+
+def dated(prefix):
+    """The names a hook run just now may have given: <prefix>-<UTC date> (yesterday's if midnight just passed)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return {f"{prefix}-{(now - datetime.timedelta(days=d)).strftime('%Y%m%d')}" for d in (0, 1)}
+
+
+def run_hook(hook, home, env, shell="sh", cwd=None):
+    """Runs a hook as certbot/acme.sh would: a plain environment plus the client's variables."""
+    environment = base_environment(home)
+    environment.update({"SLBCERT_BIN": str(CLI)})
+    environment.update(env)
+    for name, value in list(environment.items()):
+        if value is None:
+            del environment[name]
+    return subprocess.run([shell, str(hook)], env=environment, capture_output=True, text=True, timeout=60,
+                          cwd=cwd or home)
+
+
+def service_env(emulator):
+    return {"SLBCERT_REGION": REGION, "SLBCERT_ENDPOINT": emulator.url, "SLBCERT_CA_BUNDLE": str(emulator.ca)}
+
+
+def make_lineage(pki, directory, key=None, chain=None):
+    """A certbot live directory: cert.pem, chain.pem, fullchain.pem and a PKCS#8 privkey.pem."""
+    directory.mkdir(parents=True)
+    shutil.copy(pki.leaf_pem, directory / "cert.pem")
+    shutil.copy(pki.int_pem, directory / "chain.pem")
+    shutil.copy(chain or pki.fullchain, directory / "fullchain.pem")
+    shutil.copy(key or pki.key_pkcs8, directory / "privkey.pem")
+    (directory / "privkey.pem").chmod(0o600)
+    return directory
+
+
+def stored(emulator):
+    certificates = emulator.certificates()
+    for certificate in certificates:
+        certificate["Leaf"] = x509.load_pem_x509_certificates(certificate["ServerCertificate"].encode())[0]
+    return certificates
+
+
+def check_log_line(result, prefix, domain, first):
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    line = lines[0]
+    assert line.startswith(f"{prefix}: {domain}: "), line
+    assert (("Uploaded " if first else "Already present as ") in line), line
+    assert f"region {REGION}" in line, line
+
+
+@pytest.mark.parametrize("hook", [CERTBOT_HOOK, ACME_HOOK], ids=["certbot", "acme.sh"])
+def test_hooks_are_executable_posix_sh(hook):
+    assert hook.exists()
+    assert os.stat(hook).st_mode & stat.S_IXUSR, f"{hook} is not executable"
+    assert hook.read_text().startswith("#!/bin/sh\n")
+    for shell in ("sh", "bash"):
+        if shutil.which(shell):
+            subprocess.run([shell, "-n", str(hook)], check=True)
+
+
+# ------------------------------------------------------------------------------------------ certbot
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_certbot_hook_twice(pki, emulator, home, tmp_path, shell):
+    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage), "RENEWED_DOMAINS": " ".join(pki.sans), **service_env(emulator)}
+
+    first = run_hook(CERTBOT_HOOK, home, env, shell=shell)
+    assert first.returncode == 0, first
+    check_log_line(first, "slbcert certbot-deploy-hook", "www.cli.example", first=True)
+    [certificate] = stored(emulator)
+    assert certificate["ServerCertificateName"] in dated("www.cli.example")
+    assert certificate["Leaf"] == pki.leaf
+    assert certificate["RegionId"] == REGION
+    assert certificate["ServerCertificateId"] in first.stdout
+
+    second = run_hook(CERTBOT_HOOK, home, env, shell=shell)
+    assert second.returncode == 0, second
+    check_log_line(second, "slbcert certbot-deploy-hook", "www.cli.example", first=False)
+    assert certificate["ServerCertificateId"] in second.stdout
+    assert len(emulator.certificates()) == 1
+    assert emulator.requests().get("UploadServerCertificate") == 1
+    assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, pki)
+
+
+def test_certbot_hook_renewal_uploads_the_new_certificate(pki, emulator, home, tmp_path):
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage) + "/", **service_env(emulator)}
+    assert run_hook(CERTBOT_HOOK, home, env).returncode == 0
+    shutil.copy(pki.issue_leaf("www.cli.example", pki.sans), lineage / "fullchain.pem")   # certbot renewed it
+    renewed = run_hook(CERTBOT_HOOK, home, env)
+    assert renewed.returncode == 0, renewed
+    assert "Uploaded " in renewed.stdout
+    assert len(emulator.certificates()) == 2
+
+
+@pytest.mark.parametrize("lineage_name", ["0001-example.com", "exa mple.com", "x" * 120, "例え.example"])
+def test_certbot_hook_names_follow_clb_rules(pki, emulator, home, tmp_path, lineage_name):
+    lineage = make_lineage(pki, tmp_path / "live" / lineage_name)
+    result = run_hook(CERTBOT_HOOK, home, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)})
+    assert result.returncode == 0, result
+    [certificate] = emulator.certificates()
+    name = certificate["ServerCertificateName"]
+    assert NAME_RULE.fullmatch(name), name
+    assert name in dated(name.rsplit("-", 1)[0]), name
+
+
+def test_certbot_hook_with_profile(pki, emulator, home, tmp_path):
+    (home / ".aliyun").mkdir()
+    config = home / ".aliyun" / "config.json"
+    config.write_text('{"current": "", "profiles": [{"name": "slb", "mode": "AK", "access_key_id": "%s", '
+                      '"access_key_secret": "%s", "region_id": "%s"}]}' % (ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION))
+    config.chmod(0o600)
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage), "SLBCERT_PROFILE": "slb", "SLBCERT_ENDPOINT": emulator.url,
+           "SLBCERT_CA_BUNDLE": str(emulator.ca),
+           "ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None}
+    result = run_hook(CERTBOT_HOOK, home, env)
+    assert result.returncode == 0, result
+    assert len(emulator.certificates()) == 1
+
+
+def test_certbot_hook_fails_on_a_mismatched_pair(pki, emulator, home, tmp_path):
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example", key=pki.other_key)
+    result = run_hook(CERTBOT_HOOK, home, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)})
+    assert result.returncode == 2, result
+    assert "KEY_MISMATCH" in result.stderr
+    assert "slbcert certbot-deploy-hook: www.cli.example: slbcert upload failed (exit status 2)" in result.stderr
+    assert emulator.requests() == {}
+    assert_no_secrets(result.stdout + result.stderr, pki)
+
+
+def test_certbot_hook_fails_without_credentials(pki, emulator, home, tmp_path):
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage), **service_env(emulator),
+           "ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None}
+    result = run_hook(CERTBOT_HOOK, home, env)
+    assert result.returncode == 5, result
+    assert "failed (exit status 5)" in result.stderr
+
+
+def test_certbot_hook_fails_when_the_service_is_unreachable(pki, emulator, home, tmp_path):
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage), **service_env(emulator), "SLBCERT_CA_BUNDLE": str(pki.root_pem)}
+    result = run_hook(CERTBOT_HOOK, home, env)
+    assert result.returncode == 4, result
+
+
+def test_certbot_hook_needs_a_lineage(home):
+    result = run_hook(CERTBOT_HOOK, home, {})
+    assert result.returncode == 1, result
+    assert "RENEWED_LINEAGE" in result.stderr
+
+
+def test_certbot_hook_missing_files(emulator, home, tmp_path):
+    result = run_hook(CERTBOT_HOOK, home, {"RENEWED_LINEAGE": str(tmp_path / "absent"), **service_env(emulator)})
+    assert result.returncode != 0, result
+    assert "fullchain.pem" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ acme.sh
+
+def make_acme_domain(pki, directory, key=None):
+    """acme.sh's domain directory: example.cer, example.key (PKCS#1 as acme.sh writes it), ca.cer, fullchain.cer."""
+    directory.mkdir(parents=True)
+    domain = directory.name.removesuffix("_ecc")
+    shutil.copy(pki.leaf_pem, directory / f"{domain}.cer")
+    shutil.copy(pki.int_pem, directory / "ca.cer")
+    shutil.copy(pki.fullchain, directory / "fullchain.cer")
+    shutil.copy(key or pki.key_pkcs1, directory / f"{domain}.key")
+    return {"CERT_PATH": str(directory / f"{domain}.cer"), "CERT_KEY_PATH": str(directory / f"{domain}.key"),
+            "CA_CERT_PATH": str(directory / "ca.cer"), "CERT_FULLCHAIN_PATH": str(directory / "fullchain.cer"),
+            "Le_Domain": domain}
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_acme_sh_reloadcmd_twice(pki, emulator, home, shell):
+    domain_dir = home / ".acme.sh" / "www.cli.example"
+    env = {**make_acme_domain(pki, domain_dir), **service_env(emulator)}
+
+    first = run_hook(ACME_HOOK, home, env, shell=shell, cwd=domain_dir)
+    assert first.returncode == 0, first
+    check_log_line(first, "slbcert acme-sh-reloadcmd", "www.cli.example", first=True)
+    [certificate] = stored(emulator)
+    assert certificate["ServerCertificateName"] in dated("www.cli.example")
+    assert certificate["Leaf"] == pki.leaf
+
+    second = run_hook(ACME_HOOK, home, env, shell=shell, cwd=domain_dir)
+    assert second.returncode == 0, second
+    check_log_line(second, "slbcert acme-sh-reloadcmd", "www.cli.example", first=False)
+    assert len(emulator.certificates()) == 1
+    assert emulator.requests().get("UploadServerCertificate") == 1
+    assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, pki)
+
+
+def test_acme_sh_reloadcmd_as_acme_sh_runs_it(pki, emulator, home):
+    """acme.sh evals the saved --reloadcmd string, with settings in front of the command."""
+    domain_dir = home / ".acme.sh" / "www.cli.example"
+    env = make_acme_domain(pki, domain_dir)
+    reloadcmd = (f"SLBCERT_REGION={REGION} SLBCERT_ENDPOINT={emulator.url} SLBCERT_CA_BUNDLE={emulator.ca} "
+                 f"{ACME_HOOK}")
+    environment = base_environment(home)
+    environment.update(env, SLBCERT_BIN=str(CLI))
+    result = subprocess.run(["sh", "-c", 'cd "$1" && eval "$2"', "sh", str(domain_dir), reloadcmd], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result
+    assert len(emulator.certificates()) == 1
+
+
+@pytest.mark.parametrize("le_domain", ["*.cli.example", None], ids=["Le_Domain", "directory"])
+def test_acme_sh_reloadcmd_wildcard_and_ecc_directory(pki, emulator, home, le_domain):
+    domain_dir = home / ".acme.sh" / "*.cli.example_ecc"
+    env = {**make_acme_domain(pki, domain_dir), **service_env(emulator), "Le_Domain": le_domain}
+    result = run_hook(ACME_HOOK, home, env)
+    assert result.returncode == 0, result
+    [certificate] = emulator.certificates()
+    assert certificate["ServerCertificateName"] in dated("wildcard.cli.example")
+
+
+def test_acme_sh_reloadcmd_fails_on_a_mismatched_pair(pki, emulator, home):
+    domain_dir = home / ".acme.sh" / "www.cli.example"
+    env = {**make_acme_domain(pki, domain_dir, key=pki.other_key), **service_env(emulator)}
+    result = run_hook(ACME_HOOK, home, env)
+    assert result.returncode == 2, result
+    assert "failed (exit status 2)" in result.stderr
+    assert emulator.requests() == {}
+
+
+def test_acme_sh_reloadcmd_needs_its_variables(home):
+    result = run_hook(ACME_HOOK, home, {})
+    assert result.returncode == 1, result
+    assert "CERT_FULLCHAIN_PATH" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ systemd
+
+def unit_settings(path):
+    """[(section, key, value)] of a unit file (keys may repeat)."""
+    settings, section = [], None
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, _, value = line.partition("=")
+        settings.append((section, key.strip(), value.strip()))
+    return settings
+
+
+def values(settings, section, key):
+    return [v for s, k, v in settings if s == section and k == key]
+
+
+def test_service_unit_settings():
+    settings = unit_settings(SERVICE)
+    assert values(settings, "Service", "Type") == ["oneshot"]
+    assert values(settings, "Service", "EnvironmentFile"), "no EnvironmentFile"
+    [exec_start] = values(settings, "Service", "ExecStart")
+    assert exec_start.endswith("/certbot-deploy-hook.sh")
+    for key, expected in [("ProtectSystem", "strict"), ("PrivateTmp", "yes"), ("NoNewPrivileges", "yes"),
+                          ("ProtectHome", "read-only")]:
+        assert values(settings, "Service", key) == [expected], key
+    assert values(settings, "Service", "ReadOnlyPaths")
+    assert "network-online.target" in values(settings, "Unit", "After")[0]
+    # No secret in the unit itself.
+    assert not re.search(r"(?i)secret\s*=|ACCESS_KEY", SERVICE.read_text().split("[Unit]")[1])
+
+
+def test_timer_unit_settings():
+    settings = unit_settings(TIMER)
+    assert values(settings, "Timer", "OnCalendar") == ["daily"]
+    assert values(settings, "Timer", "RandomizedDelaySec"), "no RandomizedDelaySec"
+    assert values(settings, "Timer", "Persistent") == ["yes"]
+    assert values(settings, "Install", "WantedBy") == ["timers.target"]
+
+
+def test_units_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze is not installed")
+    # ExecStart must name an executable that exists here: point it at this checkout's script.
+    service = SERVICE.read_text().replace("/usr/local/libexec/slbcert/certbot-deploy-hook.sh", str(CERTBOT_HOOK))
+    (tmp_path / SERVICE.name).write_text(service)
+    shutil.copy(TIMER, tmp_path / TIMER.name)
+    result = subprocess.run([analyze, "verify", "--man=no", str(tmp_path / SERVICE.name), str(tmp_path / TIMER.name)],
+                            capture_output=True, text=True, timeout=60)
+    complaints = [line for line in (result.stdout + result.stderr).splitlines() if "slbcert-upload" in line]
+    assert result.returncode == 0 and not complaints, result.stdout + result.stderr
+
+
+def test_service_runs_as_configured(pki, emulator, home, tmp_path):
+    """What the service does, without systemd: the env file's settings, the AccessKey as a credentials
+    file named by ALIBABA_CLOUD_CREDENTIALS_FILE (as LoadCredential= provides it), the hook as ExecStart."""
+    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.cli.example")
+    env_file = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env_file[key] = value
+    assert set(env_file) == {"SLBCERT_LINEAGE", "SLBCERT_REGION"}
+    env_file.update(SLBCERT_LINEAGE=str(lineage), SLBCERT_ENDPOINT=emulator.url, SLBCERT_CA_BUNDLE=str(emulator.ca))
+    credentials = tmp_path / "credentials" / "alibabacloud"
+    credentials.parent.mkdir()
+    credentials.write_text(f"[default]\ntype = access_key\naccess_key_id = {ACCESS_KEY_ID}\n"
+                           f"access_key_secret = {ACCESS_KEY_SECRET}\n")
+    credentials.chmod(0o400)
+    env = {**env_file, "ALIBABA_CLOUD_CREDENTIALS_FILE": str(credentials),
+           "ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None}
+    for attempt in (1, 2):
+        result = run_hook(CERTBOT_HOOK, home, env)
+        assert result.returncode == 0, result
+        assert "warning" not in result.stderr, result
+    assert len(emulator.certificates()) == 1
+    assert ACCESS_KEY_SECRET not in result.stdout + result.stderr
