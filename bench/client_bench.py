@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Client CPU per call and connections: slbcert (C API) against Alibaba's Python SDK, over HTTPS on loopback.
+
+One run of this script:
+  1. compiles bench/bench_client.c against the build tree (`make lib` first: build/lib/pkgconfig/slbcert.pc);
+  2. writes 200 distinct leaf certificates (one shared RSA-2048 key, distinct CNs and serials, each with
+     the intermediate that issued it) and the emulator's TLS files (slbcert_emulator.devcerts) to a temp dir;
+  3. starts the emulator on 127.0.0.1, a free port, HTTPS, a temp data dir (bounded start-up wait);
+  4. runs each client in its own process, the emulator reset before each (POST /_emulator/reset):
+       slbcert C API V1, options.no_ensure = 1: 200 uploads (one request each), then 1,000 describes
+       slbcert C API V3, the same
+       slbcert C API V1, ensure mode (the default duplicate-safe upload: describe + upload): 200 uploads
+       alibabacloud-slb20140515 (tea-openapi, its default ACS3-HMAC-SHA256), one Client, the emulator's
+       CA passed as Config.ca (tea hands it to requests as verify=): 200 uploads, then 1,000 describes;
+  5. reads GET /_emulator/stats after each client: requests per action and connections accepted;
+  6. stops the emulator and prints a table: client CPU (user + sys) per call, measured around the loops
+     only (C: getrusage(RUSAGE_SELF); Python: resource.getrusage(RUSAGE_SELF), after the imports and the
+     client's construction), wall time per call for information, connections per client; then the ratio
+     SDK CPU / slbcert CPU per call (goal >= 10) and connections per client (goal: 1, one thread).
+The emulator's CPU is not counted. Figures, not a test: nothing fails on a figure (only on a failed call).
+
+Usage: build/venv/bin/python bench/client_bench.py [--uploads 200] [--describes 1000] [--keep]
+"""
+import argparse
+import datetime
+import json
+import os
+import shlex
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / "build"
+AK, SECRET, REGION = "LTAI5tClientBenchKey01", "client-bench-secret-not-a-real-one", "cn-hangzhou"
+START_TIMEOUT, STOP_TIMEOUT, RUN_TIMEOUT = 30, 10, 1800  # seconds
+
+
+# ------------------------------------------------------------------------------------------ SDK worker
+def sdk_worker(args):
+    """The Python SDK client, in a process of its own; prints one JSON object."""
+    import resource
+    import time
+
+    from alibabacloud_slb20140515 import models
+    from alibabacloud_slb20140515.client import Client
+    from alibabacloud_tea_openapi import utils_models as tea_models
+
+    def now():
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return {"user": u.ru_utime, "sys": u.ru_stime, "wall": time.monotonic()}
+
+    def since(start, name):
+        end = now()
+        user, sys_, wall = end["user"] - start["user"], end["sys"] - start["sys"], end["wall"] - start["wall"]
+        return {f"{name}_cpu_s": user + sys_, f"{name}_user_s": user, f"{name}_sys_s": sys_, f"{name}_wall_s": wall}
+
+    key = Path(args.key).read_text()
+    chains = [(Path(args.certs) / f"leaf-{i:03d}.pem").read_text() for i in range(args.count)]
+    client = Client(tea_models.Config(access_key_id=AK, access_key_secret=SECRET, endpoint=args.host,
+                                      protocol="https", region_id=REGION, ca=args.ca,
+                                      connect_timeout=5000, read_timeout=30000))
+    result = {"uploads": args.count, "describes": args.describes}
+    start = now()
+    uploaded = 0
+    for chain in chains:
+        response = client.upload_server_certificate(models.UploadServerCertificateRequest(
+            region_id=REGION, server_certificate=chain, private_key=key))
+        uploaded += bool(response.body.server_certificate_id)
+    result.update(since(start, "upload"), uploaded=uploaded)
+    start = now()
+    listed = 0
+    for _ in range(args.describes):
+        response = client.describe_server_certificates(models.DescribeServerCertificatesRequest(region_id=REGION))
+        listed = len(response.body.server_certificates.server_certificate)
+    result.update(since(start, "describe"), listed=listed)
+    print(json.dumps(result))
+
+
+# ------------------------------------------------------------------------------------------ inputs
+def write_certificates(out_dir, count):
+    """count leaves (shared RSA-2048 key, distinct CN and serial), each followed by its intermediate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def build(subject, issuer, public_key, signing_key, serial, ca, dns=()):
+        b = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+             .public_key(public_key).serial_number(serial)
+             .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
+                            critical=False))
+        if dns:
+            b = (b.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False)
+                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+        return b.sign(signing_key, hashes.SHA256())
+
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    inter_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    build("slbcert bench root", "slbcert bench root", root_key.public_key(), root_key, 1, True)  # not uploaded
+    inter = build("slbcert bench intermediate", "slbcert bench root", inter_key.public_key(), root_key, 2, True)
+    inter_pem = inter.public_bytes(serialization.Encoding.PEM).decode()
+    for i in range(count):
+        cn = f"bench-{i:03d}.example.com"
+        leaf = build(cn, "slbcert bench intermediate", leaf_key.public_key(), inter_key, 1000 + i, False,
+                     dns=(cn,))
+        (out_dir / f"leaf-{i:03d}.pem").write_text(leaf.public_bytes(serialization.Encoding.PEM).decode() + inter_pem)
+    (out_dir / "key.pem").write_text(leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()).decode())
+
+
+# ------------------------------------------------------------------------------------------ emulator
+class Emulator:
+    def __init__(self, work, tls_dir, quota):
+        self.work, self.tls_dir, self.quota = work, tls_dir, quota
+        self.proc, self.url = None, None
+        self.tls = ssl.create_default_context(cafile=str(tls_dir / "ca.pem"))
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                  urllib.request.HTTPSHandler(context=self.tls))
+
+    def start(self):
+        data = self.work / "emulator-data"
+        data.mkdir()
+        self.command = [sys.executable, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0",
+                        "--data-dir", str(data), "--access-key", f"{AK}:{SECRET}",
+                        "--tls-cert", str(self.tls_dir / "server.pem"), "--tls-key", str(self.tls_dir / "server-key.pem"),
+                        "--quota", str(self.quota)]
+        with open(self.work / "emulator-stderr.txt", "wb") as stderr:
+            self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=stderr, env=child_env())
+        line = []
+        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT)
+        if not line or not line[0].strip():
+            self.stop()
+            raise SystemExit(f"client_bench: the emulator printed no URL within {START_TIMEOUT} s: "
+                             + (self.work / "emulator-stderr.txt").read_text(errors="replace"))
+        self.url = line[0].decode().strip()
+        if not self.url.startswith("https://"):
+            raise SystemExit(f"client_bench: the emulator is not serving HTTPS: {self.url}")
+
+    @property
+    def host(self):
+        return self.url.split("://", 1)[1]
+
+    def admin(self, method, name):
+        request = urllib.request.Request(f"{self.url}/_emulator/{name}", method=method,
+                                         data=b"" if method == "POST" else None)
+        with self.opener.open(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT)
+
+
+def child_env():
+    """Everything is on 127.0.0.1: no proxy of the environment may get in the way."""
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "alibaba_cloud_ca_bundle")}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+# ------------------------------------------------------------------------------------------ main
+def compile_c_client():
+    pc_dir = BUILD / "lib" / "pkgconfig"
+    if not (pc_dir / "slbcert.pc").exists():
+        raise SystemExit("client_bench: build/lib/pkgconfig/slbcert.pc is missing: run `make lib` first")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "slbcert"], check=True, capture_output=True,
+                           text=True, env={**os.environ, "PKG_CONFIG_PATH": str(pc_dir)}).stdout.split()
+    out = BUILD / "bench" / "bench_client"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [os.environ.get("CC", "cc"), "-O2", "-std=c11", "-Wall", "-Wextra", str(REPO / "bench" / "bench_client.c"),
+               "-o", str(out), *flags, f"-Wl,-rpath,{BUILD / 'lib'}"]
+    subprocess.run(command, check=True)
+    return out, command
+
+
+def run_client(label, command, emulator):
+    emulator.admin("POST", "reset")
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=child_env())
+    if completed.returncode != 0:
+        raise SystemExit(f"client_bench: {label} failed (exit {completed.returncode}):\n{completed.stderr}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    stats = emulator.admin("GET", "stats")
+    # The stats request's own connection was accepted too; reset's was accepted before the counters were zeroed.
+    result["connections"] = stats["connections_accepted"] - 1
+    result["requests"] = stats["requests"]
+    result["label"] = label
+    return result
+
+
+def versions():
+    names = ["alibabacloud-slb20140515", "alibabacloud-tea-openapi", "darabonba-core", "requests", "urllib3"]
+    found = []
+    for n in names:
+        try:
+            found.append(f"{n} {metadata.version(n)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--uploads", type=int, default=200)
+    parser.add_argument("--describes", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (certificates, emulator log)")
+    parser.add_argument("--sdk-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--host", help=argparse.SUPPRESS)
+    parser.add_argument("--ca", help=argparse.SUPPRESS)
+    parser.add_argument("--certs", help=argparse.SUPPRESS)
+    parser.add_argument("--key", help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sdk_worker:
+        return sdk_worker(args)
+
+    invocation = " ".join(shlex.quote(a) for a in [os.path.relpath(sys.executable, REPO)
+                                                   if sys.executable.startswith(str(REPO)) else sys.executable,
+                                                   *sys.argv])
+    binary, compile_command = compile_c_client()
+    work = Path(tempfile.mkdtemp(prefix="slbcert-client-bench-"))
+    emulator = None
+    try:
+        tls_dir, certs = work / "tls", work / "certs"
+        certs.mkdir()
+        subprocess.run([sys.executable, "-m", "slbcert_emulator.devcerts", "--out", str(tls_dir)], check=True,
+                       capture_output=True)
+        write_certificates(certs, args.uploads)
+        emulator = Emulator(work, tls_dir, quota=max(1000, 2 * args.uploads))
+        emulator.start()
+        ca, key = str(tls_dir / "ca.pem"), str(certs / "key.pem")
+
+        def c_command(signature, ensure, describes):
+            return [str(binary), "--endpoint", emulator.url, "--ca", ca, "--access-key-id", AK, "--secret", SECRET,
+                    "--region", REGION, "--certs", str(certs), "--key", key, "--count", str(args.uploads),
+                    "--describes", str(describes), "--signature", signature, *(["--ensure"] if ensure else [])]
+        sdk_command = [sys.executable, str(Path(__file__).resolve()), "--sdk-worker", "--host", emulator.host,
+                       "--ca", ca, "--certs", str(certs), "--key", key, "--count", str(args.uploads),
+                       "--describes", str(args.describes)]
+        runs = [("slbcert C API, V1", c_command("v1", False, args.describes)),
+                ("slbcert C API, V3", c_command("v3", False, args.describes)),
+                ("slbcert C API, V1, ensure mode", c_command("v1", True, 0)),
+                ("python SDK alibabacloud-slb20140515 (tea, V3)", sdk_command)]
+        results = []
+        for label, command in runs:
+            print(f"running: {label} ...", file=sys.stderr, flush=True)
+            results.append((run_client(label, command, emulator), command))
+    finally:
+        if emulator:
+            emulator.stop()
+        if args.keep:
+            print(f"client_bench: kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    report(args, invocation, compile_command, emulator, results)
+
+
+def report(args, invocation, compile_command, emulator, results):
+    print(f"slbcert client benchmark: {args.uploads} uploads, {args.describes} describes per client, one thread, "
+          f"HTTPS to the emulator on loopback (CA passed to both clients)")
+    print(f"command: {invocation}")
+    print(f"  C client built with: {' '.join(shlex.quote(c) for c in compile_command)}")
+    print(f"  emulator: {' '.join(shlex.quote(c) for c in emulator.command)}")
+    for result, command in results:
+        print(f"  {result['label']}: {' '.join(shlex.quote(c) for c in command)}")
+    print(f"python {sys.version.split()[0]}; {versions()}")
+    print("CPU = the client process's user + sys time around its loop only (getrusage RUSAGE_SELF); "
+          "the emulator's CPU is not counted")
+    print()
+    header = f"{'client':47s} {'operation':34s} {'calls':>5s} {'CPU ms/call':>11s} {'user':>7s} {'sys':>7s} " \
+             f"{'wall ms/call':>12s} {'connections':>11s}"
+    print(header)
+    print("-" * len(header))
+    by_label = {}
+    for result, _ in results:
+        by_label[result["label"]] = result
+        ensure = result.get("ensure") == 1
+        rows = [("upload" + (" (ensure: describe + upload)" if ensure else " (one request)"), "upload", result["uploads"])]
+        if result["describes"]:
+            rows.append((f"describe ({result['listed']} listed)", "describe", result["describes"]))
+        for i, (operation, key, calls) in enumerate(rows):
+            cpu = 1000 * result[f"{key}_cpu_s"] / calls
+            user = 1000 * result[f"{key}_user_s"] / calls
+            sys_ = 1000 * result[f"{key}_sys_s"] / calls
+            wall = 1000 * result[f"{key}_wall_s"] / calls
+            connections = str(result["connections"]) if i == 0 else '"'
+            print(f"{result['label'] if i == 0 else '':47s} {operation:34s} {calls:5d} {cpu:11.3f} {user:7.3f} "
+                  f"{sys_:7.3f} {wall:12.3f} {connections:>11s}")
+        requests = ", ".join(f"{action} {n}" for action, n in sorted(result["requests"].items()))
+        extra = ""
+        if "parse_cpu_s" in result:
+            extra = (f"; bundle parse (before the clock) {1000 * result['parse_cpu_s'] / result['uploads']:.3f} ms/bundle, "
+                     f"client_new {1000 * result['client_new_cpu_s']:.3f} ms")
+        print(f"{'':47s} requests seen: {requests}{extra}")
+    print()
+    sdk = by_label.get("python SDK alibabacloud-slb20140515 (tea, V3)")
+    print("ratio SDK CPU / slbcert CPU per call (goal >= 10):")
+    for label in ("slbcert C API, V1", "slbcert C API, V3"):
+        ours = by_label.get(label)
+        if not (sdk and ours):
+            continue
+        for key, what in (("upload", "upload"), ("describe", "describe")):
+            if not ours.get("describes") and key == "describe":
+                continue
+            theirs_ms = sdk[f"{key}_cpu_s"] / sdk[f"{key}s"]
+            ours_ms = ours[f"{key}_cpu_s"] / ours[f"{key}s"]
+            value = theirs_ms / ours_ms if ours_ms > 0 else float("inf")
+            print(f"  {what:8s} SDK / {label:20s} {value:8.1f}x  ({'met' if value >= 10 else 'MISSED'})")
+    print("connections per client (goal: 1, one thread):")
+    for result, _ in results:
+        n = result["connections"]
+        print(f"  {result['label']:47s} {n:5d}  ({'met' if n == 1 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
