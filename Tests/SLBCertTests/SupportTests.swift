@@ -109,6 +109,30 @@ struct JSONTests {
         #expect(JSON.parse(#""\u0000""#) == .string("\u{0}"))
     }
 
+    @Test("Strings with and without escapes: invalid UTF-8, control characters, unterminated")
+    func stringFastAndEscapePaths() {
+        func parse(_ bytes: [UInt8]) -> JSON? { JSON.parse(bytes) }
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        // Invalid UTF-8 becomes U+FFFD on both paths, also right before and after an escape.
+        #expect(parse([quote, 0x41, 0xFF, quote]) == .string("A\u{FFFD}"))
+        #expect(parse([quote, 0xC3, backslash, UInt8(ascii: "n"), quote]) == .string("\u{FFFD}\n"))
+        #expect(parse([quote, 0xE2, 0x82, backslash, UInt8(ascii: "t"), 0x80, 0x62, quote]) == .string("\u{FFFD}\t\u{FFFD}b"))
+        #expect(parse(Array(#""a\u00e9"#.utf8) + [0x80, quote]) == .string("aé\u{FFFD}"))
+        #expect(parse(Array(#""\ud800x""#.utf8)) == .string("\u{FFFD}x"))  // a lone surrogate
+        // Raw control characters are refused before and after an escape.
+        #expect(parse([quote, 0x01, backslash, UInt8(ascii: "n"), quote]) == nil)
+        #expect(parse([quote, backslash, UInt8(ascii: "n"), 0x1F, quote]) == nil)
+        #expect(parse([quote, 0x61, 0x0A, quote]) == nil)
+        // Unterminated strings and escapes.
+        #expect(parse(Array(#""abc"#.utf8)) == nil)
+        #expect(parse(Array(#""ab\n"#.utf8)) == nil)
+        #expect(parse(Array(#""ab\"#.utf8)) == nil)
+        #expect(parse(Array(#""\q""#.utf8)) == nil)
+        // A long escape-free string, as in a describe response.
+        let long = String(repeating: "-----BEGIN CERTIFICATE-----\\nMIIB+/x=é", count: 200)
+        #expect(JSON.parse("[\"\(long)\", \"\"]") == .array([.string(long.replacingOccurrences(of: "\\n", with: "\n")), .string("")]))
+    }
+
     @Test("Unicode: raw UTF-8 and surrogate pairs")
     func unicode() {
         #expect(JSON.parse("\"héllo wörld 你好 😀\"") == .string("héllo wörld 你好 😀"))

@@ -1,3 +1,3 @@
 """A local emulator of Alibaba Cloud SLB's server-certificate API, for offline tests and demos."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

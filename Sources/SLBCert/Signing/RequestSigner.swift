@@ -48,13 +48,17 @@ struct SigningContext {
            token.withUnsafeBytes({ $0.contains { $0 < 0x20 || $0 == 0x7f } }) {
             throw SLBCertError(.credentials, "the security token contains control characters")
         }
-        var seen = Set<String>()
-        for (name, _) in request.parameters {
+        // Compare bytes, not Swift's canonically-equivalent String equality: the server sees bytes.
+        // A request has a handful of parameters: comparing each with the earlier ones avoids an Array
+        // and a Set insert per name; a large request still uses the Set.
+        let parameters = request.parameters
+        var seen = Set<[UInt8]>()
+        for (index, (name, _)) in parameters.enumerated() {
             if name.isEmpty { throw SLBCertError(.invalidArgument, "a parameter name is empty") }
-            // Compare bytes, not Swift's canonically-equivalent String equality: the server sees bytes.
-            if !seen.insert(String(decoding: Array(name.utf8), as: UTF8.self)).inserted {
-                throw SLBCertError(.invalidArgument, "the parameter \(name) is given twice")
-            }
+            let repeated = parameters.count <= 16
+                ? parameters[..<index].contains { $0.0.utf8.count == name.utf8.count && $0.0.utf8.elementsEqual(name.utf8) }
+                : !seen.insert(Array(name.utf8)).inserted
+            if repeated { throw SLBCertError(.invalidArgument, "the parameter \(name) is given twice") }
         }
         if options.signatureVersion == .v1,
            let name = request.parameters.first(where: { Self.v1ReservedNames.contains($0.0) })?.0 {
@@ -100,7 +104,11 @@ struct SigningContext {
 /// Sorting by the UTF-8 bytes of the raw names, as the server does; Swift's String `<` compares
 /// Unicode-canonically, which differs for non-ASCII names.
 func sortedByKeyBytes(_ pairs: [(String, String)]) -> [(String, String)] {
-    pairs.map { (Array($0.0.utf8), $0) }
-        .sorted { $0.0.lexicographicallyPrecedes($1.0) }
-        .map { $0.1 }
+    sortedIndicesByKeyBytes(pairs).map { pairs[$0] }
+}
+
+/// The indices of `pairs` in the order `sortedByKeyBytes` gives (names are unique, so it is total).
+func sortedIndicesByKeyBytes(_ pairs: [(String, String)]) -> [Int] {
+    // The UTF-8 views are compared in place: no per-name Array.
+    pairs.indices.sorted { pairs[$0].0.utf8.lexicographicallyPrecedes(pairs[$1].0.utf8) }
 }

@@ -134,7 +134,13 @@ public indirect enum JSON: Sendable, Equatable {
         var position = 0
 
         mutating func skipSpace() {
-            while position < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[position]) { position += 1 }
+            // A switch, not `[...].contains`: no array literal per byte of whitespace.
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0a, 0x0d: position += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) -> JSON? {
@@ -187,33 +193,43 @@ public indirect enum JSON: Sendable, Equatable {
 
         mutating func string() -> String? {
             position += 1  // opening quote
-            var scalars = String.UnicodeScalarView()
-            var run: [UInt8] = []
-            func flush() {
-                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
-                run.removeAll(keepingCapacity: true)
+            // Fast path: most strings have no escapes, so scan to the closing quote and make the String
+            // once from the bytes. Appending through unicodeScalars took 75% of the time of a describe.
+            let start = position
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    position += 1
+                    return String(decoding: bytes[start..<position - 1], as: UTF8.self)
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { return nil }
+                position += 1
+            }
+            guard position < bytes.count else { return nil }
+            // An escape: collect UTF-8 bytes and decode once at the end. Escapes add whole, valid scalars,
+            // so invalid raw bytes get the same U+FFFD replacements as decoding each raw run on its own.
+            var out = Array(bytes[start..<position])
+            func append(_ scalar: Unicode.Scalar) {
+                out.append(contentsOf: UTF8.encode(scalar)!)
             }
             while position < bytes.count {
                 let byte = bytes[position]
                 position += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    flush()
-                    return String(scalars)
+                    return String(decoding: out, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    flush()
                     guard position < bytes.count else { return nil }
                     let escape = bytes[position]
                     position += 1
                     switch escape {
-                    case UInt8(ascii: "\""): scalars.append("\"")
-                    case UInt8(ascii: "\\"): scalars.append("\\")
-                    case UInt8(ascii: "/"): scalars.append("/")
-                    case UInt8(ascii: "b"): scalars.append("\u{08}")
-                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                    case UInt8(ascii: "n"): scalars.append("\n")
-                    case UInt8(ascii: "r"): scalars.append("\r")
-                    case UInt8(ascii: "t"): scalars.append("\t")
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+                    case UInt8(ascii: "b"): out.append(0x08)
+                    case UInt8(ascii: "f"): out.append(0x0C)
+                    case UInt8(ascii: "n"): out.append(0x0A)
+                    case UInt8(ascii: "r"): out.append(0x0D)
+                    case UInt8(ascii: "t"): out.append(0x09)
                     case UInt8(ascii: "u"):
                         guard var code = hex4() else { return nil }
                         if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
@@ -222,13 +238,13 @@ public indirect enum JSON: Sendable, Equatable {
                             guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                         }
-                        scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                        append(Unicode.Scalar(code) ?? "\u{FFFD}")
                     default: return nil
                     }
                 case 0..<0x20:
                     return nil
                 default:
-                    run.append(byte)
+                    out.append(byte)
                 }
             }
             return nil
