@@ -20,7 +20,7 @@ import threading
 import warnings
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_int64, c_long, c_size_t,
                     c_uint, c_void_p)
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from . import errors
 
@@ -522,6 +522,34 @@ class Handle:
                 self._idle.wait()
             pointer, self._pointer = self._pointer, None
         self._free(pointer)
+
+
+_Owner = TypeVar("_Owner", bound="HandleOwner")
+
+
+class HandleOwner:
+    """``close()``, ``closed`` and ``with`` for the public classes that own one :class:`Handle`.
+
+    A subclass sets ``self._handle`` and ``self._finalizer`` (the ``weakref.finalize`` that frees it).
+    """
+
+    _handle: Handle
+    _finalizer: Any
+
+    def close(self) -> None:
+        """Free the C handle now (waiting for calls running in other threads); idempotent."""
+        self._handle.check_closable()  # before the finalizer, which disarms itself when called
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def __enter__(self: _Owner) -> _Owner:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 class _Use:

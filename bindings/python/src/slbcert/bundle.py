@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, List, Optional, Tuple, Union
 
 from . import _ffi
-from ._ffi import lib
+from ._ffi import HandleOwner, lib
 from .errors import ValidationError
 
 __all__ = ["Bundle", "Certificate", "Finding", "Severity", "MAX_INPUT_BYTES"]
@@ -157,7 +157,7 @@ def _wipe(data: Optional[bytearray]) -> None:
         data[:] = bytes(len(data))
 
 
-class Bundle:
+class Bundle(HandleOwner):
     """A parsed certificate chain and (optionally) its private key, with facts and findings.
 
     Parsing never raises for bad certificate input: read :attr:`findings` and :attr:`has_errors`
@@ -232,22 +232,7 @@ class Bundle:
         self._key_bits: Optional[int] = bits if self._has_key else None
         self._normalized_certificate_pem: Optional[str] = lib.slbcert_bundle_normalized_certificate_pem(pointer)
 
-    # -- lifetime ---------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Free the C handle and wipe its key material. Facts stay readable; uploading does not."""
-        self._handle.check_closable()  # before the finalizer, which disarms itself when called
-        self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.closed
-
-    def __enter__(self) -> "Bundle":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    # -- lifetime: close(), closed and `with` come from HandleOwner -------------------------------
 
     def _use(self) -> Any:
         """Lend the C handle for one call (see :class:`slbcert.Client`)."""

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _ffi
-from ._ffi import lib
+from ._ffi import HandleOwner, lib
 from .bundle import Bundle, datetime_from_ms
 from .credentials import Credentials, SecretInput
 from .errors import ValidationError
@@ -166,7 +166,7 @@ def _milliseconds(seconds: Optional[float], what: str) -> int:
 LogCallable = Callable[[int, str], Any]
 
 
-class Client:
+class Client(HandleOwner):
     """A client for one region's SLB certificate API (``slbcert_client``).
 
     Safe to share between threads: calls may run concurrently, each thread keeps its own
@@ -263,22 +263,7 @@ class Client:
         self._endpoint = lib.slbcert_client_endpoint(pointer) or ""
         self._region = lib.slbcert_client_region(pointer) or ""
 
-    # -- lifetime ---------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Free the client and its connections (waits for calls running in other threads)."""
-        self._handle.check_closable()  # before the finalizer, which disarms itself when called
-        self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.closed
-
-    def __enter__(self) -> "Client":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    # -- lifetime: close(), closed and `with` come from HandleOwner -------------------------------
 
     @property
     def endpoint(self) -> str:

@@ -7,14 +7,14 @@ from ctypes import byref
 from typing import Any, Optional, Union
 
 from . import _ffi
-from ._ffi import lib
+from ._ffi import HandleOwner, lib
 
 __all__ = ["Credentials"]
 
 SecretInput = Union[str, bytes, bytearray]
 
 
-class Credentials:
+class Credentials(HandleOwner):
     """A ``slbcert_credentials`` handle. Immutable; may be shared between threads.
 
     Make one with :meth:`static`, :meth:`profile` or :meth:`default`. The secret is wiped by the
@@ -92,23 +92,8 @@ class Credentials:
             region: Optional[str] = lib.slbcert_credentials_region(pointer)
             return region
 
-    def close(self) -> None:
-        """Free the handle and wipe the secret (a client made with it keeps its own reference)."""
-        self._handle.check_closable()  # before the finalizer, which disarms itself when called
-        self._finalizer()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.closed
-
     def _use(self) -> Any:
         return self._handle.use()
-
-    def __enter__(self) -> "Credentials":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.closed:
