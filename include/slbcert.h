@@ -8,7 +8,8 @@
  * - Every symbol starts with `slbcert_` (functions, types) or `SLBCERT_` (macros, enum values).
  * - Functions that can fail return an `int` status: ::SLBCERT_OK (0) or a negative ::slbcert_status.
  *   After a failure, the details (message, the service's Code and RequestId, HTTP status, hint) are
- *   readable with the `slbcert_last_error_*()` getters until the next slbcert call on the same thread.
+ *   readable with the `slbcert_last_error_*()` getters until the next call on the same thread that
+ *   returns a status (getters leave them alone; a successful call clears them).
  * - Handles are opaque. A handle comes back through an out-parameter that is always the first
  *   argument and named `out`; `*out` is set to NULL on failure. Each handle type has one
  *   `slbcert_<type>_free()`, and every `_free()` accepts NULL as a harmless no-op.
@@ -89,7 +90,7 @@ const char *slbcert_error_name(int status);
 /** @return the status of the last failed call on this thread, or ::SLBCERT_OK. */
 int slbcert_last_error_status(void);
 /** @return a one-line message describing the last failure on this thread ("" when none). Borrowed
- *  until the next slbcert call on this thread. Never contains a secret. */
+ *  until the next status-returning call on this thread. Never contains a secret. */
 const char *slbcert_last_error_message(void);
 /** @return a suggestion of what to do about the last failure, or "" when there is none. */
 const char *slbcert_last_error_hint(void);
