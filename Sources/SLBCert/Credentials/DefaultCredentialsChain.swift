@@ -44,9 +44,14 @@ public struct DefaultCredentialsChain: Sendable {
             return ResolvedCredentials(provider: try ProfileCredentials.ecsProvider(
                 roleName: environment["ALIBABA_CLOUD_ECS_METADATA"], metadata: metadata, source: "ecs_ram_role"))
         }
-        throw SLBCertError(.credentials, "no credentials found: ALIBABA_CLOUD_ACCESS_KEY_ID is not set, and there is "
+        // Say what was tried, so the reader knows which source to set up.
+        let instanceRole = environment.isTrue("ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+            ? "the ECS instance role is disabled (ALIBABA_CLOUD_ECS_METADATA_DISABLED)"
+            : "the ECS instance role is not available here"
+        throw SLBCertError(.credentials, "no credentials found: ALIBABA_CLOUD_ACCESS_KEY_ID is not set, there is "
                            + "neither \(environment.homePath(".aliyun/config.json")) nor "
-                           + "\(environment.homePath(".alibabacloud/credentials"))",
+                           + "\(environment.homePath(".alibabacloud/credentials")) (or ALIBABA_CLOUD_CREDENTIALS_FILE), "
+                           + "and \(instanceRole)",
                            hint: "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run `aliyun configure`")
     }
 }
