@@ -32,27 +32,34 @@ public struct ServerCertificate: Sendable, Equatable {
     public init() {}
 
     /// Reads one certificate object of an Upload or Describe answer; unknown fields are ignored.
+    /// One pass over the members with a switch: looking each field up by name would compare every
+    /// name with every member (about 58k string comparisons for a describe of 200 certificates).
     init(json: JSON, requestId: String) {
-        func text(_ key: String) -> String { json[key]?.string ?? "" }
-        serverCertificateId = text("ServerCertificateId")
-        serverCertificateName = text("ServerCertificateName")
-        fingerprint = text("Fingerprint").lowercased()
-        commonName = text("CommonName")
-        subjectAlternativeNames = Self.list(json["SubjectAlternativeNames"], "SubjectAlternativeName").compactMap(\.string)
-        createTime = text("CreateTime")
-        createTimeStamp = json["CreateTimeStamp"]?.int64 ?? 0
-        expireTime = text("ExpireTime")
-        expireTimeStamp = json["ExpireTimeStamp"]?.int64 ?? 0
-        isAliCloudCertificate = json["IsAliCloudCertificate"]?.bool ?? false
-        aliCloudCertificateId = text("AliCloudCertificateId")
-        aliCloudCertificateName = text("AliCloudCertificateName")
-        regionId = text("RegionId")
-        regionIdAlias = text("RegionIdAlias")
-        resourceGroupId = text("ResourceGroupId")
-        tags = Self.list(json["Tags"], "Tag").map {
-            Tag(key: $0["TagKey"]?.string ?? "", value: $0["TagValue"]?.string ?? "")
-        }
         self.requestId = requestId
+        guard case .object(let members) = json else { return }
+        for (key, value) in members {
+            switch key {
+            case "ServerCertificateId": serverCertificateId = value.string ?? ""
+            case "ServerCertificateName": serverCertificateName = value.string ?? ""
+            case "Fingerprint": fingerprint = (value.string ?? "").lowercased()
+            case "CommonName": commonName = value.string ?? ""
+            case "SubjectAlternativeNames":
+                subjectAlternativeNames = Self.list(value, "SubjectAlternativeName").compactMap(\.string)
+            case "CreateTime": createTime = value.string ?? ""
+            case "CreateTimeStamp": createTimeStamp = value.int64 ?? 0
+            case "ExpireTime": expireTime = value.string ?? ""
+            case "ExpireTimeStamp": expireTimeStamp = value.int64 ?? 0
+            case "IsAliCloudCertificate": isAliCloudCertificate = value.bool ?? false
+            case "AliCloudCertificateId": aliCloudCertificateId = value.string ?? ""
+            case "AliCloudCertificateName": aliCloudCertificateName = value.string ?? ""
+            case "RegionId": regionId = value.string ?? ""
+            case "RegionIdAlias": regionIdAlias = value.string ?? ""
+            case "ResourceGroupId": resourceGroupId = value.string ?? ""
+            case "Tags":
+                tags = Self.list(value, "Tag").map { Tag(key: $0["TagKey"]?.string ?? "", value: $0["TagValue"]?.string ?? "") }
+            default: break
+            }
+        }
     }
 
     /// The service wraps lists as {"Name": [...]}; a missing or empty wrapper is an empty list.
