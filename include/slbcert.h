@@ -305,7 +305,9 @@ typedef enum slbcert_signature_version {
 
 /** Where operation parameters travel. */
 typedef enum slbcert_placement {
-    SLBCERT_PLACEMENT_BODY = 0, /**< an application/x-www-form-urlencoded POST body (keys never in a URL) */
+    SLBCERT_PLACEMENT_BODY = 0, /**< the operation's parameters in an application/x-www-form-urlencoded POST body,
+                                     so private keys are never in a URL; V1's common parameters (Signature,
+                                     SecurityToken) stay in the query, as Alibaba's Go SDK sends them */
     SLBCERT_PLACEMENT_QUERY = 1 /**< the URL query, as the official SDKs do */
 } slbcert_placement;
 

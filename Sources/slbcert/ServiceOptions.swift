@@ -44,9 +44,7 @@ struct ServiceOptions: ParsableArguments {
         if let caBundle, access(caBundle, R_OK) != 0 {
             throw SLBCertError(.invalidArgument, "Cannot read the CA bundle \(caBundle): \(String(cString: strerror(errno))).")
         }
-        let resolved = try profile != nil ? ProcessCredentials.profile(profile, region: region)
-                                          : ProcessCredentials.chain(region: region).resolve()
-        for warning in resolved.warnings { Output.standardError("slbcert: warning: \(warning)") }
+        let resolved = try credentials(profile: profile, region: region)
         guard let regionId = region ?? resolved.region else {
             throw SLBCertError(.invalidArgument, "No region given.", hint: "Pass --region, set ALIBABA_CLOUD_REGION_ID, or set region_id in the profile.")
         }
@@ -85,4 +83,11 @@ struct KeyValue: ExpressibleByArgument {
         key = String(argument[..<equals])
         value = String(argument[argument.index(after: equals)...])
     }
+}
+
+/// The credentials a command uses, with any warning about them (a profile file others can read) shown.
+func credentials(profile: String?, region: String? = nil) throws(SLBCertError) -> ResolvedCredentials {
+    let resolved = try ProcessCredentials.resolve(profile: profile, region: region)
+    for warning in resolved.warnings { Output.standardError("slbcert: warning: \(warning)") }
+    return resolved
 }

@@ -64,8 +64,7 @@ struct Sign: ParsableCommand {
         for file in parameterFiles {
             pairs.append((file.key, String(decoding: try Inputs.read(file.value, what: "parameter \(file.key)"), as: UTF8.self)))
         }
-        let resolved = try profile != nil ? ProcessCredentials.profile(profile) : ProcessCredentials.chain().resolve()
-        for warning in resolved.warnings { Output.standardError("slbcert: warning: \(warning)") }
+        let resolved = try credentials(profile: profile)
         let options = SigningOptions(signatureVersion: signatureVersion.value, placement: placement.value, method: requestMethod,
                                      v1LegacySignatureType: legacySignatureType, nonce: nonce, timestamp: timestamp)
         let signed = try RequestSigner.sign(RPCRequest(action: action, apiVersion: apiVersion, host: host, parameters: pairs),

@@ -9,6 +9,12 @@ public enum ProcessCredentials {
                                        metadataTransport: CurlTransport(), metadataEndpoint: endpoint)
     }
 
+    /// What a caller who may name a profile gets: that profile when named, else the default chain.
+    public static func resolve(profile name: String?, region: String? = nil) throws(SLBCertError) -> ResolvedCredentials {
+        if let name { return try profile(name, region: region) }
+        return try chain(region: region).resolve()
+    }
+
     /// A named profile (or the files' default one), from the aliyun CLI file or else the ini file; the
     /// environment's keys are not consulted, because the caller named what to use.
     public static func profile(_ name: String?, region: String? = nil) throws(SLBCertError) -> ResolvedCredentials {

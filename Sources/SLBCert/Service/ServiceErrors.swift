@@ -35,7 +35,8 @@ enum ServiceAnswer {
         // (PEMs, the key with query placement), so only the part before it is kept.
         var cleanMessage = message
         if let quote = cleanMessage.firstRange(of: "server string to sign is:") {
-            cleanMessage = String(cleanMessage[..<quote.lowerBound]).trimmingCharacters(in: " ")
+            cleanMessage = String(cleanMessage[..<quote.lowerBound])
+            while cleanMessage.hasSuffix(" ") { cleanMessage.removeLast() }
         }
         var error = SLBCertError(.service, "\(code): \(Redactor.redact(cleanMessage))", hint: hint(for: code))
         error.serviceCode = code

@@ -205,16 +205,3 @@ final class ResponseSink {
 enum CurlGlobal {
     static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 }
-
-extension String {
-    func trimmingCharacters(in characters: String) -> String {
-        let set = Set(characters)
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}
-extension Substring {
-    func trimmingCharacters(in characters: String) -> String { String(self).trimmingCharacters(in: characters) }
-}
