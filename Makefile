@@ -86,12 +86,12 @@ test-swift: deps
 
 test-c: deps lib
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CWARN) tests/c/test_abi.c -o $(BUILD)/tests/test_abi $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
+	$(CC) $(CWARN) Tests/c/test_abi.c -o $(BUILD)/tests/test_abi $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
 	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
 	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) $(VALGRIND) $(BUILD)/tests/test_abi
 
 test-symbols: lib
-	tests/check-library.sh $(LIB) include/slbcert.h
+	Tests/check-library.sh $(LIB) include/slbcert.h
 
 test-emulator: deps
 	$(PYTHON) -m pytest -q emulator/tests
@@ -103,7 +103,7 @@ test-example: deps lib
 	PYTHON=$(CURDIR)/$(PYTHON) VALGRIND=1 examples/c/run-against-emulator.sh
 
 test-cli: deps cli
-	SLBCERT_CLI=$(CURDIR)/$(CLI) $(PYTHON) -m pytest -q tests/cli
+	SLBCERT_CLI=$(CURDIR)/$(CLI) $(PYTHON) -m pytest -q Tests/cli
 
 # ---------------------------------------------------------------------------------------------- demo
 emulator: deps
