@@ -79,7 +79,10 @@ typedef enum slbcert_status {
     SLBCERT_ETIMEOUT = -9,     /**< the request or the overall deadline timed out */
     SLBCERT_EPROTOCOL = -10,   /**< the answer was not what the API defines (HTML page, bad JSON) */
     SLBCERT_ERANGE = -11,      /**< an index is out of range */
-    SLBCERT_EINTERNAL = -12    /**< a bug in slbcert; please report it */
+    SLBCERT_EINTERNAL = -12,   /**< a bug in slbcert; please report it */
+    SLBCERT_EUNCONFIRMED = -13 /**< an upload may have been stored: its answer was lost and the call's
+                                    deadline ended before it could tell. Nothing else was sent: run
+                                    the same upload again, it finds the stored copy or uploads it. */
 } slbcert_status;
 
 /** @return a static, human-readable description of @p status ("unknown status" for others). */
@@ -107,6 +110,13 @@ const char *slbcert_last_error_recommend(void);
 int slbcert_last_error_http_status(void);
 /** @return libcurl's code for the last network failure, or 0. */
 int slbcert_last_error_transport_code(void);
+/** @return a stable code for why the last failure happened, for callers that phrase their own
+ *  advice: e.g. "SETTING_OUT_OF_RANGE", "NO_REGION", "PLAIN_HTTP_REFUSED", "UPLOAD_UNCONFIRMED";
+ *  "" when there is none. Values are never renamed. */
+const char *slbcert_last_error_reason(void);
+/** @return the argument or options field the last ::SLBCERT_EINVAL is about, as the C API names it
+ *  (e.g. "deadline_ms", "user_agent_suffix", "region_id"), or "". */
+const char *slbcert_last_error_argument(void);
 /** Clears this thread's last error. */
 void slbcert_last_error_clear(void);
 
@@ -386,33 +396,65 @@ typedef enum slbcert_log_level {
  */
 typedef void (*slbcert_log_fn)(void *user_data, int level, const char *line);
 
-#define SLBCERT_CLIENT_OPTIONS_VERSION 1
-/** Options for slbcert_client_new(). Times are in milliseconds; 0 means the default. */
+#define SLBCERT_CLIENT_OPTIONS_VERSION 2
+/**
+ * Options for slbcert_client_new(). A NULL pointer or a 0 means "the default"; the library applies
+ * the defaults, reads the environment and checks every range (an out-of-range value is
+ * ::SLBCERT_EINVAL naming the field, never clamped). Times are in milliseconds.
+ *
+ * | field              | default | range                |
+ * |--------------------|---------|----------------------|
+ * | connect_timeout_ms | 5000    | 1 to 300000          |
+ * | request_timeout_ms | 10000   | 1 to 3600000         |
+ * | upload_timeout_ms  | 30000   | 1 to 3600000         |
+ * | deadline_ms        | 60000   | 1 to 86400000        |
+ * | upload_settle_ms   | 30000   | 1 to 3600000         |
+ * | max_attempts       | 3       | 1 to 20              |
+ *
+ * Version 1 of this struct ends before `upload_settle_ms`; the library reads only the fields of the
+ * version a caller declares.
+ */
 typedef struct slbcert_client_options {
     unsigned int version;                  /**< SLBCERT_CLIENT_OPTIONS_VERSION */
     const char *region_id;                 /**< e.g. "cn-hangzhou"; NULL: ALIBABA_CLOUD_REGION_ID, then the profile's */
-    const char *endpoint;                  /**< a full URL ("https://127.0.0.1:8443"); NULL: derived from the region */
+    const char *endpoint;                  /**< a full URL ("https://127.0.0.1:8443"); NULL: SLBCERT_ENDPOINT, then
+                                                derived from the region. Plain http:// only to a loopback address */
     const slbcert_credentials *credentials;/**< borrowed for the client's life (keep it until slbcert_client_free());
                                                 NULL: the default chain */
     int signature_version;                 /**< ::slbcert_signature_version; 0: V1 */
     int placement;                         /**< ::slbcert_placement; default BODY */
-    const char *ca_bundle;                 /**< a CA file; NULL: ALIBABA_CLOUD_CA_BUNDLE, then the system's */
+    const char *ca_bundle;                 /**< a CA file; NULL: SLBCERT_CA_BUNDLE, ALIBABA_CLOUD_CA_BUNDLE, then the system's */
     const char *proxy;                     /**< a proxy URL; NULL: HTTPS_PROXY/https_proxy and NO_PROXY */
     int insecure_skip_tls_verification;    /**< non-zero turns off TLS peer AND host verification. Never in production. */
-    long connect_timeout_ms;               /**< default 5000 */
-    long request_timeout_ms;               /**< whole request, describe/rename/delete; default 10000 */
-    long upload_timeout_ms;                /**< whole request, upload; default 30000 */
-    int max_attempts;                      /**< attempts per call including the first; default 3; 1 disables retries */
-    long deadline_ms;                      /**< overall time for one call including retries; default 60000 */
-    const char *user_agent_suffix;         /**< appended to "slbcert/VERSION (OS; ARCH)", or NULL */
+    long connect_timeout_ms;               /**< connecting to the endpoint */
+    long request_timeout_ms;               /**< one whole describe/rename/delete request */
+    long upload_timeout_ms;                /**< one whole upload request */
+    int max_attempts;                      /**< attempts per call including the first; 1 disables retries */
+    long deadline_ms;                      /**< one whole call: every attempt, wait and describe it makes */
+    const char *user_agent_suffix;         /**< appended to "slbcert/VERSION (OS; ARCH)", or NULL; at most 256
+                                                bytes, no control characters */
     slbcert_log_fn log_fn;                 /**< or NULL: nothing is logged */
     void *log_user_data;                   /**< passed to @p log_fn */
     int log_level;                         /**< the most verbose ::slbcert_log_level passed on; default INFO */
+    long upload_settle_ms;                 /**< (version 2) how long after sending an upload whose answer was
+                                                lost the service may still store it: no second upload is sent
+                                                before this has passed */
 } slbcert_client_options;
 #define SLBCERT_CLIENT_OPTIONS_INIT { SLBCERT_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, \
-                                      0, 0, 0, 0, 0, NULL, NULL, NULL, 0 }
+                                      0, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0 }
 /** Fills @p options with defaults. */
 int slbcert_client_options_init(slbcert_client_options *options, unsigned int version);
+
+/**
+ * Reads one row of the table above from the library itself (for bindings and tools that quote or
+ * convert the limits, e.g. into seconds). Each out-parameter may be NULL.
+ * @param field         a numeric field of ::slbcert_client_options, e.g. "deadline_ms" or "max_attempts".
+ * @param default_value receives the value 0 stands for.
+ * @param minimum       receives the smallest accepted value.
+ * @param maximum       receives the largest accepted value.
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for NULL or a field that is not a numeric option.
+ */
+int slbcert_client_option_range(const char *field, long *default_value, long *minimum, long *maximum);
 
 /** Creates a client. With NULL credentials the default chain is resolved here (::SLBCERT_ECREDENTIALS when none). */
 int slbcert_client_new(slbcert_client **out, const slbcert_client_options *options);
@@ -429,6 +471,13 @@ typedef struct slbcert_server_certificate slbcert_server_certificate;
 typedef struct slbcert_certificate_list slbcert_certificate_list;
 /** The result of an upload. */
 typedef struct slbcert_upload_result slbcert_upload_result;
+
+/** How an upload ended (slbcert_upload_result_outcome()). */
+typedef enum slbcert_upload_outcome {
+    SLBCERT_UPLOAD_UPLOADED = 1,  /**< this call stored the certificate */
+    SLBCERT_UPLOAD_FOUND = 2,     /**< a copy was already stored (or an earlier attempt of this call stored it) */
+    SLBCERT_UPLOAD_CONVERGED = 3  /**< this call stored a copy, found an older one of another caller, removed its own */
+} slbcert_upload_outcome;
 
 #define SLBCERT_UPLOAD_OPTIONS_VERSION 1
 /** Options for the upload calls. */
@@ -447,10 +496,16 @@ typedef struct slbcert_upload_options {
 int slbcert_upload_options_init(slbcert_upload_options *options, unsigned int version);
 
 /**
- * Uploads a bundle, duplicate-safely unless options->no_ensure: when a certificate with the bundle's
- * fingerprint already exists in the region it is returned and nothing is uploaded; after an ambiguous
- * failure (timeout, connection lost, 5xx) the client looks for the fingerprint before trying again,
- * so one call never leaves two certificates with the same fingerprint.
+ * Uploads a bundle, duplicate-safely unless options->no_ensure:
+ * - a certificate with the bundle's fingerprint already stored in the region is returned and
+ *   nothing is uploaded;
+ * - after a request whose answer was lost (timeout, connection lost), no second request is sent
+ *   until the first can no longer be stored (`upload_settle_ms` after it was sent); meanwhile the
+ *   region is polled, and the copy showing up ends the wait. When the deadline ends first the call
+ *   fails with ::SLBCERT_EUNCONFIRMED, never with a second upload;
+ * - concurrent callers (threads, processes, machines) converge: each returns the oldest copy and
+ *   deletes only the copy it stored itself. Threads of one process are serialised per certificate.
+ * Without ensure, a failure whose outcome is unknown is never retried.
  * A bundle with an error finding is refused with ::SLBCERT_EVALIDATION before anything is sent.
  * @param out receives the result; free it with slbcert_upload_result_free().
  */
@@ -467,11 +522,22 @@ int slbcert_client_upload_cas(slbcert_upload_result **out, slbcert_client *clien
 void slbcert_upload_result_free(slbcert_upload_result *result);
 /** @return the stored certificate (new or existing); borrowed. */
 const slbcert_server_certificate *slbcert_upload_result_certificate(const slbcert_upload_result *result);
-/** @return 1 when this call uploaded the certificate, 0 when an existing one with the same fingerprint was returned, -1 for NULL. */
+/** @return 1 when the returned certificate is the one this call stored (::SLBCERT_UPLOAD_UPLOADED), 0 otherwise, -1 for NULL. */
 int slbcert_upload_result_uploaded(const slbcert_upload_result *result);
-/** @return every certificate the account holds in the region, from the duplicate check's describe
- *  (with the newly uploaded certificate added); borrowed; an empty list when the duplicate check was skipped. */
+/** @return every certificate the account holds in the region, from the duplicate check's last describe;
+ *  borrowed; an empty list when the duplicate check was skipped. */
 const slbcert_certificate_list *slbcert_upload_result_region_certificates(const slbcert_upload_result *result);
+/** @return how the upload ended: a ::slbcert_upload_outcome, or -1 for NULL. */
+int slbcert_upload_result_outcome(const slbcert_upload_result *result);
+/** @return the number of copies this call stored and then deleted while converging (0 for NULL). */
+size_t slbcert_upload_result_removed_count(const slbcert_upload_result *result);
+/** @return the id of removed copy @p index, borrowed; NULL when out of range. */
+const char *slbcert_upload_result_removed(const slbcert_upload_result *result, size_t index);
+/** @return the number of other copies with the same fingerprint still stored, which this call did not
+ *  create and so left alone (0 for NULL). */
+size_t slbcert_upload_result_duplicate_count(const slbcert_upload_result *result);
+/** @return the id of duplicate @p index, borrowed; NULL when out of range. */
+const char *slbcert_upload_result_duplicate(const slbcert_upload_result *result, size_t index);
 
 #define SLBCERT_DESCRIBE_OPTIONS_VERSION 1
 /** Filters for slbcert_client_describe(). */

@@ -121,6 +121,22 @@ func pairs(_ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ values: UnsafePointe
     return result
 }
 
+/// Reads an options struct of the version the caller declares: fields appended in later versions are
+/// not in an older caller's memory, so only the declared version's prefix is copied (the rest stays
+/// zero, which means "the default"). `sizes[v - 1]` is the size of version v.
+func readOptions<T>(_ pointer: UnsafePointer<T>, name: String, sizes: [Int]) throws(SLBCertError) -> T {
+    let version = UnsafeRawPointer(pointer).load(as: UInt32.self)
+    guard version >= 1, Int(version) <= sizes.count else {
+        throw SLBCertError(.invalidArgument, "\(name).version is \(version); this library knows versions 1 to \(sizes.count). Initialise the struct with its _INIT macro or _init() function.")
+    }
+    let value = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    defer { value.deallocate() }
+    let raw = UnsafeMutableRawPointer(value)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)
+    raw.copyMemory(from: UnsafeRawPointer(pointer), byteCount: min(sizes[Int(version) - 1], MemoryLayout<T>.size))
+    return value.pointee
+}
+
 /// Checks an options struct's version field.
 func checkVersion(_ version: UInt32, current: Int32, name: String) throws(SLBCertError) {
     guard version >= 1, version <= UInt32(current) else {
@@ -144,6 +160,8 @@ extension SLBCertError.Kind {
         case .protocol: return SLBCERT_EPROTOCOL.rawValue
         case .outOfRange: return SLBCERT_ERANGE.rawValue
         case .internal: return SLBCERT_EINTERNAL.rawValue
+        case .outOfMemory: return SLBCERT_ENOMEM.rawValue
+        case .unconfirmed: return SLBCERT_EUNCONFIRMED.rawValue
         }
     }
 }
@@ -159,6 +177,8 @@ final class LastError {
     var recommend = OwnedCString("")
     var httpStatus: Int32 = 0
     var transportCode: Int32 = 0
+    var reason = OwnedCString("")
+    var argument = OwnedCString("")
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
@@ -179,9 +199,12 @@ final class LastError {
     }
 
     func record(_ error: SLBCertError) {
+        let worded = CWording.apply(to: error)
         status = error.kind.status
-        message = OwnedCString(Redactor.redact(error.message))
-        hint = OwnedCString(error.hint)
+        message = OwnedCString(Redactor.redact(worded.message))
+        hint = OwnedCString(worded.hint)
+        reason = OwnedCString(error.reason.rawValue)
+        argument = OwnedCString(worded.argument)
         serviceCode = OwnedCString(error.serviceCode.isEmpty ? (error.findings.first { $0.severity == .error }?.code.rawValue ?? "") : error.serviceCode)
         requestId = OwnedCString(error.requestId)
         hostId = OwnedCString(error.hostId)

@@ -43,20 +43,23 @@ final class UploadResultHandle {
     let result: UploadResult
     let certificate: ServerCertificateHandle
     let regionCertificates: CertificateListHandle
+    let removed, duplicates: [OwnedCString]
     init(_ result: UploadResult) {
         self.result = result
         certificate = ServerCertificateHandle(result.certificate)
         regionCertificates = CertificateListHandle(result.regionCertificates, requestId: result.certificate.requestId)
+        removed = result.removed.map { OwnedCString($0) }
+        duplicates = result.duplicates.map { OwnedCString($0) }
     }
 }
 
 /// What `slbcert_client *` points at. Keeps the credentials handle alive even if the caller frees it early.
 final class ClientHandle: Sendable {
     let client: SLBClient
-    let credentials: CredentialsHandle
+    let credentials: CredentialsHandle?
     let endpoint: OwnedCString
     let region: OwnedCString
-    init(client: SLBClient, credentials: CredentialsHandle) {
+    init(client: SLBClient, credentials: CredentialsHandle?) {
         self.client = client
         self.credentials = credentials
         endpoint = OwnedCString(client.baseURL)
@@ -80,13 +83,34 @@ public func slbcert_client_options_init(_ options: UnsafeMutablePointer<slbcert_
         try checkVersion(version, current: SLBCERT_CLIENT_OPTIONS_VERSION, name: "slbcert_client_options")
         var fresh = slbcert_client_options()
         fresh.version = version
-        options.pointee = fresh
+        // A caller of an older version has only that version's fields: write no further.
+        withUnsafeBytes(of: &fresh) { bytes in
+            UnsafeMutableRawPointer(options).copyMemory(from: bytes.baseAddress!, byteCount: clientOptionsSizes[Int(version) - 1])
+        }
     }
 }
 
-private func milliseconds(_ value: Int, default fallback: Int, name: String) throws(SLBCertError) -> Int {
-    guard value >= 0 else { throw invalid("\(name) is negative.") }
-    return value == 0 ? fallback : value
+@c @implementation
+public func slbcert_client_option_range(_ field: UnsafePointer<CChar>?, _ default_value: UnsafeMutablePointer<Int>?,
+                                        _ minimum: UnsafeMutablePointer<Int>?, _ maximum: UnsafeMutablePointer<Int>?) -> Int32 {
+    withStatus { () throws(SLBCertError) in
+        guard let name = string(field) else { throw invalid("field is NULL.") }
+        guard let setting = ClientSetting.allCases.first(where: { CWording.fields[$0.rawValue] == name }) else {
+            throw invalid("\"\(name)\" is not a numeric field of slbcert_client_options.")
+        }
+        default_value?.pointee = setting.defaultValue
+        minimum?.pointee = setting.range.lowerBound
+        maximum?.pointee = setting.range.upperBound
+    }
+}
+
+/// The size of each version of slbcert_client_options: version 1 ends where upload_settle_ms begins.
+private let clientOptionsSizes = [MemoryLayout<slbcert_client_options>.offset(of: \slbcert_client_options.upload_settle_ms) ?? 0,
+                                  MemoryLayout<slbcert_client_options>.size]
+
+/// 0 is "the default" in the C options; anything else goes to the core to be range-checked.
+private func setting<T: BinaryInteger>(_ value: T) -> Int? {
+    value == 0 ? nil : Int(clamping: value)
 }
 
 @c @implementation
@@ -94,40 +118,30 @@ public func slbcert_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ o
     out?.pointee = nil
     return withStatus { () throws(SLBCertError) in
         guard let out else { throw invalid("out is NULL.") }
-        guard let options = options?.pointee else { throw invalid("options is NULL; initialise one with SLBCERT_CLIENT_OPTIONS_INIT.") }
-        try checkVersion(options.version, current: SLBCERT_CLIENT_OPTIONS_VERSION, name: "slbcert_client_options")
-        let credentials: CredentialsHandle
-        if let given = borrowHandle(options.credentials, as: CredentialsHandle.self) {
-            credentials = given
-        } else {
-            credentials = CredentialsHandle(try ProcessCredentials.chain().resolve())
-        }
-        let environment = Environment.process
-        guard let region = string(options.region_id) ?? environment["ALIBABA_CLOUD_REGION_ID"] ?? credentials.resolved.region else {
-            throw invalid("No region: set region_id, ALIBABA_CLOUD_REGION_ID, or a profile's region_id.")
-        }
-        var configuration = ClientConfiguration(regionId: region, endpoint: string(options.endpoint), credentials: credentials.resolved.provider)
-        configuration.signatureVersion = try signatureVersion(options.signature_version)
-        configuration.placement = try placement(options.placement)
-        configuration.transport.caBundle = string(options.ca_bundle)
-        configuration.transport.proxy = string(options.proxy)
-        configuration.transport.insecureSkipTLSVerification = options.insecure_skip_tls_verification != 0
-        configuration.transport.connectTimeoutMilliseconds = try milliseconds(options.connect_timeout_ms, default: 5_000, name: "connect_timeout_ms")
-        configuration.transport.userAgent = UserAgent.string(suffix: string(options.user_agent_suffix))
-        configuration.requestTimeoutMilliseconds = try milliseconds(options.request_timeout_ms, default: 10_000, name: "request_timeout_ms")
-        configuration.uploadTimeoutMilliseconds = try milliseconds(options.upload_timeout_ms, default: 30_000, name: "upload_timeout_ms")
-        configuration.retry.deadlineMilliseconds = try milliseconds(options.deadline_ms, default: 60_000, name: "deadline_ms")
-        guard options.max_attempts >= 0, options.max_attempts <= 20 else { throw invalid("max_attempts must be 0 (default) to 20.") }
-        configuration.retry.maxAttempts = options.max_attempts == 0 ? 3 : Int(options.max_attempts)
+        guard let pointer = options else { throw invalid("options is NULL; initialise one with SLBCERT_CLIENT_OPTIONS_INIT.") }
+        let options = try readOptions(pointer, name: "slbcert_client_options", sizes: clientOptionsSizes)
+        let credentials = borrowHandle(options.credentials, as: CredentialsHandle.self)
+        var settings = ClientSettings(region: string(options.region_id), endpoint: string(options.endpoint), credentials: credentials?.resolved)
+        settings.signatureVersion = options.signature_version == 0 ? nil : try signatureVersion(options.signature_version)
+        settings.placement = try placement(options.placement)
+        settings.caBundle = string(options.ca_bundle)
+        settings.proxy = string(options.proxy)
+        settings.insecureSkipTLSVerification = options.insecure_skip_tls_verification != 0 ? true : nil
+        settings.connectTimeoutMilliseconds = setting(options.connect_timeout_ms)
+        settings.requestTimeoutMilliseconds = setting(options.request_timeout_ms)
+        settings.uploadTimeoutMilliseconds = setting(options.upload_timeout_ms)
+        settings.deadlineMilliseconds = setting(options.deadline_ms)
+        settings.uploadSettleMilliseconds = setting(options.upload_settle_ms)
+        settings.maxAttempts = setting(options.max_attempts)
+        settings.userAgentSuffix = string(options.user_agent_suffix)
         // Checked with or without a callback: a bad value is a caller's mistake either way.
-        guard let level = LogLevel(rawValue: Int(options.log_level == 0 ? 3 : options.log_level)) else {
-            throw invalid("log_level \(options.log_level) is not a slbcert_log_level.")
-        }
+        let level = options.log_level == 0 ? Logger.defaultLevel : LogLevel(rawValue: Int(options.log_level))
+        guard let level else { throw invalid("log_level \(options.log_level) is not a slbcert_log_level.") }
         if let function = options.log_fn {
             let sink = CLogSink(function: function, userData: options.log_user_data)
-            configuration.logger = Logger(level: level) { sink($0, $1) }
+            settings.logger = Logger(level: level) { sink($0, $1) }
         }
-        let client = try SLBClient(configuration: configuration)
+        let client = try SLBClient(settings: settings)
         out.pointee = retainHandle(ClientHandle(client: client, credentials: credentials))
     }
 }
@@ -162,10 +176,9 @@ private func tags(_ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ values: Unsaf
 private func uploadOptions(_ options: UnsafePointer<slbcert_upload_options>?) throws(SLBCertError) -> UploadOptions {
     guard let options = options?.pointee else { return UploadOptions() }
     try checkVersion(options.version, current: SLBCERT_UPLOAD_OPTIONS_VERSION, name: "slbcert_upload_options")
-    var result = UploadOptions(name: string(options.name), resourceGroupId: string(options.resource_group_id),
-                               tags: try tags(options.tag_keys, options.tag_values, options.tag_count), ensure: options.no_ensure == 0)
-    result.sendAsIs = options.send_as_is != 0
-    return result
+    return UploadOptions(name: string(options.name), resourceGroupId: string(options.resource_group_id),
+                         tags: try tags(options.tag_keys, options.tag_values, options.tag_count), ensure: options.no_ensure == 0,
+                         sendAsIs: options.send_as_is != 0)
 }
 
 @c @implementation
@@ -213,6 +226,36 @@ public func slbcert_upload_result_uploaded(_ result: OpaquePointer?) -> Int32 {
 @c @implementation
 public func slbcert_upload_result_region_certificates(_ result: OpaquePointer?) -> OpaquePointer? {
     borrowHandle(result, as: UploadResultHandle.self).map { borrowedPointer($0.regionCertificates) }
+}
+
+@c @implementation
+public func slbcert_upload_result_outcome(_ result: OpaquePointer?) -> Int32 {
+    guard let handle = borrowHandle(result, as: UploadResultHandle.self) else { return -1 }
+    switch handle.result.outcome {
+    case .uploaded: return Int32(SLBCERT_UPLOAD_UPLOADED.rawValue)
+    case .found: return Int32(SLBCERT_UPLOAD_FOUND.rawValue)
+    case .converged: return Int32(SLBCERT_UPLOAD_CONVERGED.rawValue)
+    }
+}
+
+@c @implementation
+public func slbcert_upload_result_removed_count(_ result: OpaquePointer?) -> Int {
+    borrowHandle(result, as: UploadResultHandle.self)?.removed.count ?? 0
+}
+
+@c @implementation
+public func slbcert_upload_result_removed(_ result: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    borrowHandle(result, as: UploadResultHandle.self)?.removed.at(index)?.borrowed
+}
+
+@c @implementation
+public func slbcert_upload_result_duplicate_count(_ result: OpaquePointer?) -> Int {
+    borrowHandle(result, as: UploadResultHandle.self)?.duplicates.count ?? 0
+}
+
+@c @implementation
+public func slbcert_upload_result_duplicate(_ result: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    borrowHandle(result, as: UploadResultHandle.self)?.duplicates.at(index)?.borrowed
 }
 
 @c @implementation

@@ -36,6 +36,7 @@ public func slbcert_strerror(_ status: Int32) -> UnsafePointer<CChar>? {
     case SLBCERT_EPROTOCOL.rawValue: return staticText("unexpected answer from the service")
     case SLBCERT_ERANGE.rawValue: return staticText("index out of range")
     case SLBCERT_EINTERNAL.rawValue: return staticText("internal error")
+    case SLBCERT_EUNCONFIRMED.rawValue: return staticText("the upload may have been stored; run it again to find out")
     default: return staticText("unknown status")
     }
 }
@@ -56,6 +57,7 @@ public func slbcert_error_name(_ status: Int32) -> UnsafePointer<CChar>? {
     case SLBCERT_EPROTOCOL.rawValue: return staticText("SLBCERT_EPROTOCOL")
     case SLBCERT_ERANGE.rawValue: return staticText("SLBCERT_ERANGE")
     case SLBCERT_EINTERNAL.rawValue: return staticText("SLBCERT_EINTERNAL")
+    case SLBCERT_EUNCONFIRMED.rawValue: return staticText("SLBCERT_EUNCONFIRMED")
     default: return staticText("SLBCERT_UNKNOWN")
     }
 }
@@ -78,6 +80,10 @@ public func slbcert_last_error_recommend() -> UnsafePointer<CChar>? { LastError.
 public func slbcert_last_error_http_status() -> Int32 { LastError.current.httpStatus }
 @c @implementation
 public func slbcert_last_error_transport_code() -> Int32 { LastError.current.transportCode }
+@c @implementation
+public func slbcert_last_error_reason() -> UnsafePointer<CChar>? { LastError.current.reason.borrowed }
+@c @implementation
+public func slbcert_last_error_argument() -> UnsafePointer<CChar>? { LastError.current.argument.borrowed }
 @c @implementation
 public func slbcert_last_error_clear() { LastError.current.clear() }
 

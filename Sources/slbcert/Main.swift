@@ -17,9 +17,10 @@ enum ExitStatus: Int32 {
         switch error.kind {
         case .validation, .parse: self = .validation
         case .service, .protocol: self = .service
-        case .network, .tls, .timeout: self = .network
+        // Unconfirmed is transient like a timeout: running the same command again settles it.
+        case .network, .tls, .timeout, .unconfirmed: self = .network
         case .credentials: self = .credentials
-        case .invalidArgument, .outOfRange, .internal: self = .usage
+        case .invalidArgument, .outOfRange, .internal, .outOfMemory: self = .usage
         }
     }
 }

@@ -20,7 +20,7 @@ struct Upload: ParsableCommand {
     @OptionGroup var bundleOptions: BundleOptions
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: ArgumentHelp("ServerCertificateName: 1-80 characters, starting with a letter.", valueName: "name"))
+    @Option(help: ArgumentHelp("ServerCertificateName: 1-80 characters, starting with a letter (default: the service names it after the common name).", valueName: "name"))
     var name: String?
 
     @Option(name: .customLong("tag"), help: ArgumentHelp("A tag KEY=VALUE (repeatable, at most 20).", valueName: "key=value"))
@@ -50,9 +50,8 @@ struct Upload: ParsableCommand {
             throw Exit(status: .validation)
         }
         let client = try service.client()
-        var options = UploadOptions(name: name, resourceGroupId: resourceGroup, tags: tags.map { .init(key: $0.key, value: $0.value) },
-                                    ensure: !noEnsure)
-        options.sendAsIs = sendAsIs
+        let options = UploadOptions(name: name, resourceGroupId: resourceGroup, tags: tags.map { .init(key: $0.key, value: $0.value) },
+                                    ensure: !noEnsure, sendAsIs: sendAsIs)
         if dryRun {
             let signed = try client.signedUploadRequest(bundle, options: options)
             if json {
@@ -63,23 +62,41 @@ struct Upload: ParsableCommand {
             return
         }
         let result = try client.upload(bundle, options: options)
+        let certificate = result.certificate
+        // The service keeps the name a copy was stored with: say so rather than ignore --name silently.
+        let nameNotApplied = name.map { result.outcome != .uploaded && $0 != certificate.serverCertificateName } ?? false
         if json {
-            var members: [(String, JSON)] = [("Uploaded", .bool(result.uploaded))]
-            if case .object(let fields) = result.certificate.json { members += fields }
-            members.append(("RequestId", .string(result.certificate.requestId)))
+            var members: [(String, JSON)] = [("Uploaded", .bool(result.uploaded)), ("Outcome", .string(result.outcome.rawValue))]
+            if case .object(let fields) = certificate.json { members += fields }
+            members.append(("RequestId", .string(certificate.requestId)))
+            members.append(("Removed", .array(result.removed.map(JSON.string))))
+            members.append(("Duplicates", .array(result.duplicates.map(JSON.string))))
             members.append(("RegionCertificates", .array(result.regionCertificates.map {
                 .object([("ServerCertificateId", .string($0.serverCertificateId)), ("Fingerprint", .string($0.fingerprint))])
             })))
             Output.json(.object(members))
         } else {
-            let certificate = result.certificate
-            print(result.uploaded ? "Uploaded \(certificate.serverCertificateId)" :
-                                    "Already present as \(certificate.serverCertificateId); nothing uploaded")
+            switch result.outcome {
+            case .uploaded: print("Uploaded \(certificate.serverCertificateId)")
+            case .found: print("Already present as \(certificate.serverCertificateId); nothing uploaded")
+            case .converged:
+                print("Already present as \(certificate.serverCertificateId): another upload stored it first; removed this run's copy \(result.removed.joined(separator: ", "))")
+            }
             print("  Name:        \(certificate.serverCertificateName)")
             print("  Fingerprint: \(certificate.fingerprint)")
             print("  Common name: \(certificate.commonName)")
             print("  Expires:     \(certificate.expireTime)")
-            print("  Region:      \(certificate.regionId) (\(result.regionCertificates.count) certificate(s) there)")
+            if options.ensure {
+                print("  Region:      \(certificate.regionId) (\(result.regionCertificates.count) certificate(s) there)")
+            } else {
+                print("  Region:      \(certificate.regionId)")
+            }
+            if !result.duplicates.isEmpty {
+                print("  Also stored: \(result.duplicates.joined(separator: ", ")) (same fingerprint, not created by this run)")
+            }
+        }
+        if nameNotApplied, let name {
+            Output.standardError("slbcert: note: the stored copy keeps its name \"\(certificate.serverCertificateName)\"; --name \(name) was not applied (slbcert rename \(certificate.serverCertificateId) \(name) renames it).")
         }
     }
 }

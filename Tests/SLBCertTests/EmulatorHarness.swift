@@ -85,16 +85,17 @@ final class EmulatorProcess: @unchecked Sendable {
 
     func client(secret: String = EmulatorProcess.accessKeySecret, signatureVersion: SignatureVersion = .v1,
                 placement: ParameterPlacement = .body, logger: Logger? = nil, caBundle: String? = nil,
-                configure: (inout ClientConfiguration) -> Void = { _ in }) throws -> SLBClient {
+                configure: (inout ClientSettings) -> Void = { _ in }) throws -> SLBClient {
         let credentials = StaticCredentialsProvider(Credentials(accessKeyId: Self.accessKeyId, accessKeySecret: secret))
-        var configuration = ClientConfiguration(regionId: Self.region, endpoint: url, credentials: credentials)
-        configuration.signatureVersion = signatureVersion
-        configuration.placement = placement
-        configuration.transport.caBundle = caBundle ?? self.caBundle
-        configuration.retry.baseDelayMilliseconds = 20
-        configuration.logger = logger
-        configure(&configuration)
-        return try SLBClient(configuration: configuration)
+        var settings = ClientSettings(region: Self.region, endpoint: url, credentials: credentials)
+        settings.signatureVersion = signatureVersion
+        settings.placement = placement
+        settings.caBundle = caBundle ?? self.caBundle
+        settings.backoffBaseMilliseconds = 20
+        settings.logger = logger
+        settings.environment = [:]
+        configure(&settings)
+        return try SLBClient(settings: settings)
     }
 
     // MARK: Plumbing

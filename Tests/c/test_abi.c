@@ -242,6 +242,11 @@ static int make_pki(void) {
     if (run("openssl x509 -req -in leaf.csr -CA intermediate.pem -CAkey intermediate.key -days 365 -sha256 "
             "-extfile openssl.cnf -extensions leaf -out leaf.pem %s", quiet)) return -1;
     if (run("openssl x509 -in leaf.pem -outform DER -out leaf.der %s", quiet)) return -1;
+    if (run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out leaf2.key %s", quiet)) return -1;
+    if (run("openssl req -new -key leaf2.key -subj '/O=slbcert C test/CN=threads.example.test' "
+            "-config openssl.cnf -out leaf2.csr %s", quiet)) return -1;
+    if (run("openssl x509 -req -in leaf2.csr -CA intermediate.pem -CAkey intermediate.key -days 365 -sha256 "
+            "-extfile openssl.cnf -extensions leaf -out leaf2.pem %s", quiet)) return -1;
     if (run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out stray.key %s", quiet)) return -1;
     if (run("openssl pkcs8 -topk8 -v2 aes-256-cbc -in leaf.key -passout 'pass:%s' -out leaf.enc.key %s",
             passphrase, quiet)) return -1;
@@ -399,6 +404,7 @@ static void test_status_names(void) {
         { SLBCERT_EPROTOCOL, "SLBCERT_EPROTOCOL" },
         { SLBCERT_ERANGE, "SLBCERT_ERANGE" },
         { SLBCERT_EINTERNAL, "SLBCERT_EINTERNAL" },
+        { SLBCERT_EUNCONFIRMED, "SLBCERT_EUNCONFIRMED" },
     };
     const size_t count = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < count; i++) {
@@ -417,7 +423,7 @@ static void test_status_names(void) {
         CHECK(slbcert_strerror(codes[i].status) == text, "slbcert_strerror(%d) is static (same pointer twice)",
               codes[i].status);
     }
-    const int unknown[] = { 1, 42, -13, -100, INT_MIN, INT_MAX };
+    const int unknown[] = { 1, 42, -14, -100, INT_MIN, INT_MAX };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         CHECK(str_eq(slbcert_strerror(unknown[i]), "unknown status"), "slbcert_strerror(%d) is \"unknown status\"",
               unknown[i]);
@@ -897,6 +903,9 @@ static void test_bundle_malformed(void) {
 }
 
 static void test_null_handles(void) {
+    CHECK(slbcert_upload_result_outcome(NULL) == -1 && slbcert_upload_result_removed_count(NULL) == 0 &&
+          slbcert_upload_result_removed(NULL, 0) == NULL && slbcert_upload_result_duplicate_count(NULL) == 0 &&
+          slbcert_upload_result_duplicate(NULL, 0) == NULL, "upload result getters accept NULL");
     slbcert_bundle_free(NULL);
     CHECK(1, "bundle_free(NULL) is a no-op");
     slbcert_string_free(NULL);
@@ -1052,16 +1061,16 @@ static void expect_no_secret(const char *text, const char *const *secrets, const
     CHECK(clean, "%s: holds no secret", what);
 }
 
-/* Sixteen alphanumeric characters from the base64 body of a PEM key: they survive any percent-
- * encoding, so finding them in a message or log line means key material leaked. */
+/* Sixteen alphanumeric characters in a row from the base64 body of a PEM key: they survive any
+ * percent-encoding, so finding them in a message or log line means key material leaked. The whole
+ * body is searched, since a random key's first line may hold no such run. */
 static const char *key_fragment(const char *pem) {
     static char fragment[17];
     fragment[0] = '\0';
-    const char *line = pem ? strchr(pem, '\n') : NULL;
-    if (line == NULL) return fragment;
-    line += 20; /* well inside the first base64 line */
+    const char *body = pem ? strchr(pem, '\n') : NULL;
+    if (body == NULL) return fragment;
     size_t used = 0;
-    for (const char *c = line; *c != '\0' && *c != '\n' && used < 16; c++) {
+    for (const char *c = body + 1; *c != '\0' && *c != '-' && used < 16; c++) {
         if (isalnum((unsigned char)*c)) fragment[used++] = *c; else used = 0;
     }
     fragment[used == 16 ? 16 : 0] = '\0';
@@ -1144,14 +1153,24 @@ static void test_options_init(void) {
           client.ca_bundle == NULL && client.proxy == NULL && client.insecure_skip_tls_verification == 0 &&
           client.connect_timeout_ms == 0 && client.request_timeout_ms == 0 && client.upload_timeout_ms == 0 &&
           client.max_attempts == 0 && client.deadline_ms == 0 && client.user_agent_suffix == NULL && client.log_fn == NULL &&
-          client.log_user_data == NULL && client.log_level == client_defaults.log_level,
+          client.log_user_data == NULL && client.log_level == client_defaults.log_level && client.upload_settle_ms == 0 &&
+          client_defaults.upload_settle_ms == 0,
           "client_options_init() fills the same defaults as SLBCERT_CLIENT_OPTIONS_INIT");
     expect_fail(slbcert_client_options_init(NULL, SLBCERT_CLIENT_OPTIONS_VERSION), SLBCERT_EINVAL, "client_options_init(NULL)");
-    for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
-        snprintf(what, sizeof what, "client_options_init(version %u)", bad_versions[i]);
+    const unsigned int client_bad_versions[] = { 0, SLBCERT_CLIENT_OPTIONS_VERSION + 1, 99, UINT_MAX };
+    for (size_t i = 0; i < sizeof client_bad_versions / sizeof client_bad_versions[0]; i++) {
+        snprintf(what, sizeof what, "client_options_init(version %u)", client_bad_versions[i]);
         memset(&client, 0x5a, sizeof client);
-        expect_fail(slbcert_client_options_init(&client, bad_versions[i]), SLBCERT_EINVAL, what);
+        expect_fail(slbcert_client_options_init(&client, client_bad_versions[i]), SLBCERT_EINVAL, what);
         CHECK(client.version == 0x5a5a5a5au, "%s leaves the struct untouched", what);
+    }
+    /* Version 1 callers have a shorter struct: init must not write past it (valgrind would see it). */
+    size_t v1_size = offsetof(slbcert_client_options, upload_settle_ms);
+    slbcert_client_options *v1 = malloc(v1_size);
+    if (CHECK(v1 != NULL, "a version-1-sized options struct")) {
+        expect_ok(slbcert_client_options_init(v1, 1), "client_options_init(a version 1 struct)");
+        CHECK(v1->version == 1 && v1->deadline_ms == 0 && v1->region_id == NULL, "client_options_init(version 1) fills version 1's fields");
+        free(v1);
     }
 
     const slbcert_upload_options upload_defaults = SLBCERT_UPLOAD_OPTIONS_INIT;
@@ -1340,7 +1359,8 @@ static void test_credentials(void) {
     setenv("ALIBABA_CLOUD_REGION_ID", "eu-central-1", 1);
     credentials = SENTINEL;
     rc = slbcert_credentials_new_profile(&credentials, "ctest");
-    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:ctest", "LTAIctestprofile", "eu-central-1",
+    /* The credentials report the profile's own region; choosing between it and the environment is the client's. */
+    slbcert_credentials_free(expect_credentials(rc, credentials, "profile:ctest", "LTAIctestprofile", "cn-shanghai",
                                                 "credentials_new_profile(\"ctest\") with ALIBABA_CLOUD_REGION_ID"));
     unsetenv("ALIBABA_CLOUD_REGION_ID");
 
@@ -1376,7 +1396,7 @@ static void test_credentials(void) {
     setenv("ALIBABA_CLOUD_REGION_ID", "cn-beijing", 1);
     credentials = SENTINEL;
     rc = slbcert_credentials_new_default(&credentials);
-    slbcert_credentials_free(expect_credentials(rc, credentials, "environment", "LTAIenvironment", "cn-beijing",
+    slbcert_credentials_free(expect_credentials(rc, credentials, "environment", "LTAIenvironment", NULL,
                                                 "credentials_new_default() with ALIBABA_CLOUD_REGION_ID"));
 
     /* A client with NULL credentials resolves the chain; its region comes from the environment. */
@@ -1908,6 +1928,88 @@ static void expect_client_einval(const slbcert_client_options *options, const ch
     if (client != NULL && client != SENTINEL) slbcert_client_free(client);
 }
 
+/* An out-of-range number is SLBCERT_EINVAL naming its field and range: never a trap in the caller's
+ * process (LONG_MAX once overflowed `now + deadline`), never silently clamped. */
+static void expect_out_of_range(const slbcert_client_options *options, const char *field, const char *what) {
+    expect_client_einval(options, what);
+    CHECK(str_eq(slbcert_last_error_reason(), "SETTING_OUT_OF_RANGE"), "%s: reason SETTING_OUT_OF_RANGE (got \"%s\")", what,
+          show(slbcert_last_error_reason()));
+    CHECK(str_eq(slbcert_last_error_argument(), field), "%s: argument %s (got \"%s\")", what, field, show(slbcert_last_error_argument()));
+    CHECK(contains(slbcert_last_error_message(), field) && contains(slbcert_last_error_message(), " to "),
+          "%s: the message names the field and its range: %s", what, show(slbcert_last_error_message()));
+}
+
+static void test_client_option_ranges(const slbcert_client_options *base) {
+    static const struct { const char *field; long maximum; } longs[] = {
+        { "connect_timeout_ms", 300000 }, { "request_timeout_ms", 3600000 }, { "upload_timeout_ms", 3600000 },
+        { "deadline_ms", 86400000 }, { "upload_settle_ms", 3600000 },
+    };
+    const long bad[] = { -1, LONG_MIN, LONG_MAX, 0 };
+    char what[160];
+    for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
+        for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++) {
+            long value = bad[j] == 0 ? longs[i].maximum + 1 : bad[j];
+            slbcert_client_options options = *base;
+            if (i == 0) options.connect_timeout_ms = value;
+            if (i == 1) options.request_timeout_ms = value;
+            if (i == 2) options.upload_timeout_ms = value;
+            if (i == 3) options.deadline_ms = value;
+            if (i == 4) options.upload_settle_ms = value;
+            snprintf(what, sizeof what, "client_new(%s %ld)", longs[i].field, value);
+            expect_out_of_range(&options, longs[i].field, what);
+        }
+        slbcert_client_options options = *base;
+        if (i == 0) options.connect_timeout_ms = longs[i].maximum;
+        if (i == 1) options.request_timeout_ms = longs[i].maximum;
+        if (i == 2) options.upload_timeout_ms = longs[i].maximum;
+        if (i == 3) options.deadline_ms = longs[i].maximum;
+        if (i == 4) options.upload_settle_ms = longs[i].maximum;
+        slbcert_client *client = SENTINEL;
+        snprintf(what, sizeof what, "client_new(%s %ld, its maximum)", longs[i].field, longs[i].maximum);
+        expect_ok(slbcert_client_new(&client, &options), what);
+        slbcert_client_free(client);
+    }
+    slbcert_client_options options = *base;
+    options.max_attempts = INT_MAX;
+    expect_out_of_range(&options, "max_attempts", "client_new(max_attempts INT_MAX)");
+    options = *base;
+    options.max_attempts = INT_MIN;
+    expect_out_of_range(&options, "max_attempts", "client_new(max_attempts INT_MIN)");
+
+    /* Header injection: the suffix could otherwise end the User-Agent line and add a header. */
+    const char *suffixes[] = { "x\r\nX-Injected: 1", "x\nX-Injected: 1", "bell\a" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        options = *base;
+        options.user_agent_suffix = suffixes[i];
+        snprintf(what, sizeof what, "client_new(user_agent_suffix with control character %zu)", i);
+        expect_client_einval(&options, what);
+        CHECK(str_eq(slbcert_last_error_argument(), "user_agent_suffix"), "%s: argument user_agent_suffix (got \"%s\")", what,
+              show(slbcert_last_error_argument()));
+    }
+
+    /* Plain http only to an address that is loopback, parsed as an address. */
+    const char *hostile[] = { "http://127.attacker.example", "http://127.0.0.1.nip.io:80", "http://[::1].evil:80" };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        options = *base;
+        options.endpoint = hostile[i];
+        snprintf(what, sizeof what, "client_new(endpoint %s)", hostile[i]);
+        expect_client_einval(&options, what);
+    }
+
+    /* A caller built against version 1 of the struct: only that prefix exists in its memory, so the
+     * library must read no further (valgrind flags a read past this allocation). */
+    size_t v1_size = offsetof(slbcert_client_options, upload_settle_ms);
+    slbcert_client_options *v1 = malloc(v1_size);
+    if (CHECK(v1 != NULL, "a version-1-sized options struct")) {
+        memcpy(v1, base, v1_size);
+        v1->version = 1;
+        slbcert_client *client = SENTINEL;
+        expect_ok(slbcert_client_new(&client, v1), "client_new(a version 1 struct, upload_settle_ms not in memory)");
+        slbcert_client_free(client);
+        free(v1);
+    }
+}
+
 static void ignore_log(void *user_data, int level, const char *line) {
     (void)user_data;
     (void)level;
@@ -1957,6 +2059,7 @@ static void test_client_arguments(void) {
     expect_client_einval(&options, "client_new(max_attempts -1)");
     options = base; options.max_attempts = 21;
     expect_client_einval(&options, "client_new(max_attempts 21)");
+    test_client_option_ranges(&base);
     options = base; options.region_id = NULL;
     expect_client_einval(&options, "client_new(no region anywhere)");
     options = base; options.region_id = "CN_Hangzhou";
@@ -2310,7 +2413,10 @@ static int write_admin_script(void) {
                       "    request = urllib.request.Request(url + '/_emulator/bind',\n"
                       "                                     data=json.dumps({'ServerCertificateId': args[0]}).encode(),\n"
                       "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
-                      "elif command == 'certificates':\n"
+                      "elif command == 'faults':\n"
+                      "    request = urllib.request.Request(url + '/_emulator/faults', data=args[0].encode(),\n"
+                      "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
+                      "elif command in ('certificates', 'copies'):\n"
                       "    request = urllib.request.Request(url + '/_emulator/certificates')\n"
                       "else:\n"
                       "    request = urllib.request.Request(url + '/_emulator/stats')\n"
@@ -2318,6 +2424,8 @@ static int write_admin_script(void) {
                       "    doc = json.load(answer)\n"
                       "if command == 'certificates':\n"
                       "    print(len(doc['Certificates']))\n"
+                      "elif command == 'copies':\n"
+                      "    print(sum(1 for c in doc['Certificates'] if c['Fingerprint'] == args[0]))\n"
                       "elif command == 'uploads':\n"
                       "    print(doc['requests'].get('UploadServerCertificate', 0))\n"
                       "elif command == 'requests':\n"
@@ -2358,7 +2466,7 @@ static void collect_log(void *user_data, int level, const char *line) {
     if (sink->key_fragment != NULL && sink->key_fragment[0] != '\0' && strstr(line, sink->key_fragment) != NULL) sink->leaked++;
     if (strstr(line, "action=UploadServerCertificate") != NULL) sink->upload_lines++;
     if (strstr(line, "action=DescribeServerCertificates") != NULL) sink->describe_lines++;
-    if (strstr(line, "UploadServerCertificate skipped") != NULL) sink->skipped_lines++;
+    if (strstr(line, "UploadServerCertificate: ") != NULL && strstr(line, "already holds fingerprint") != NULL) sink->skipped_lines++;
     printf("   # log %d: %s\n", level, line);
 }
 
@@ -2512,6 +2620,64 @@ static int describe_from_thread(void *argument) {
     return 0;
 }
 
+/* Eight threads sharing one client upload the same new pair at once (a delay fault makes them
+ * overlap): exactly one copy is stored and every thread returns it. */
+typedef struct {
+    slbcert_client *client;
+    const slbcert_bundle *bundle;
+    int rc;
+    int outcome;
+    char id[256];
+} upload_thread_state;
+
+static int upload_from_thread(void *argument) {
+    upload_thread_state *state = argument;
+    slbcert_upload_result *result = NULL;
+    state->rc = slbcert_client_upload(&result, state->client, state->bundle, NULL);
+    if (state->rc == SLBCERT_OK) {
+        state->outcome = slbcert_upload_result_outcome(result);
+        snprintf(state->id, sizeof state->id, "%s", show(slbcert_server_certificate_id(slbcert_upload_result_certificate(result))));
+    }
+    slbcert_upload_result_free(result);
+    return 0;
+}
+
+static void test_concurrent_uploads(slbcert_client_options *options) {
+    buffer key = read_file("leaf2.key"), leaf2 = read_file("leaf2.pem");
+    buffer chain = concat(&leaf2, &intermediate_pem);
+    slbcert_bundle *bundle = parse(&chain, &key, NULL, NULL, "bundle_parse(a second pair, for threads)");
+    slbcert_client *client = new_client(options, "client_new(for 8 uploading threads)");
+    const char *fingerprint = slbcert_certificate_fingerprint(slbcert_bundle_certificate(bundle, 0));
+    /* A delay on every upload, so the threads' requests overlap on the server. */
+    admin("faults", "'[{\"action\": \"UploadServerCertificate\", \"fault\": \"delay\", \"delay_ms\": 400, \"times\": 8}]'");
+    enum { THREADS = 8 };
+    upload_thread_state states[THREADS];
+    thrd_t threads[THREADS];
+    int started = 0;
+    for (int i = 0; i < THREADS && client != NULL && bundle != NULL; i++) {
+        states[i] = (upload_thread_state){ client, bundle, -100, 0, "" };
+        if (thrd_create(&threads[i], upload_from_thread, &states[i]) == thrd_success) started++;
+    }
+    for (int i = 0; i < started; i++) thrd_join(threads[i], NULL);
+    int ok = 0, uploaded = 0, same = 0;
+    for (int i = 0; i < started; i++) {
+        if (states[i].rc == SLBCERT_OK) ok++;
+        if (states[i].outcome == SLBCERT_UPLOAD_UPLOADED) uploaded++;
+        if (str_eq(states[i].id, states[0].id)) same++;
+    }
+    CHECK(started == THREADS && ok == THREADS, "8 threads upload the same new pair: all succeed (%d of %d)", ok, started);
+    CHECK(uploaded == 1 && same == THREADS, "exactly one thread uploaded (%d), all return its id (%d)", uploaded, same);
+    char copies[200];
+    snprintf(copies, sizeof copies, "%s", admin("copies", fingerprint));
+    CHECK(str_eq(copies, "1"), "the emulator stores exactly one copy of it (got %s)", copies);
+    admin("faults", "'[]'");
+    slbcert_client_free(client);
+    slbcert_bundle_free(bundle);
+    buffer_free(&chain);
+    buffer_free(&key);
+    buffer_free(&leaf2);
+}
+
 static void run_client_tests(void) {
     char ca[600];
     snprintf(ca, sizeof ca, "%s", path_of("tls/ca.pem"));
@@ -2564,6 +2730,10 @@ static void run_client_tests(void) {
     expect_ok(rc, "client_upload(new)");
     if (!CHECK(rc == SLBCERT_OK && result != NULL && result != SENTINEL, "client_upload(new): a result")) goto done;
     CHECK(slbcert_upload_result_uploaded(result) == 1, "client_upload(new): uploaded is 1");
+    CHECK(slbcert_upload_result_outcome(result) == SLBCERT_UPLOAD_UPLOADED, "client_upload(new): outcome UPLOADED");
+    CHECK(slbcert_upload_result_removed_count(result) == 0 && slbcert_upload_result_removed(result, 0) == NULL &&
+          slbcert_upload_result_duplicate_count(result) == 0 && slbcert_upload_result_duplicate(result, 0) == NULL,
+          "client_upload(new): nothing removed, no duplicates");
     const slbcert_server_certificate *stored = slbcert_upload_result_certificate(result);
     CHECK(stored != NULL, "client_upload(new): upload_result_certificate");
     check_server_certificate(stored, leaf, "c-test-cert", "upload result");
@@ -2595,6 +2765,7 @@ static void run_client_tests(void) {
     expect_ok(rc, "client_upload(again)");
     if (rc == SLBCERT_OK) {
         CHECK(slbcert_upload_result_uploaded(result) == 0, "client_upload(again): uploaded is 0");
+        CHECK(slbcert_upload_result_outcome(result) == SLBCERT_UPLOAD_FOUND, "client_upload(again): outcome FOUND");
         check_server_certificate(slbcert_upload_result_certificate(result), leaf, "c-test-cert", "upload result (again)");
         CHECK(str_eq(slbcert_server_certificate_id(slbcert_upload_result_certificate(result)), first_id),
               "client_upload(again): the first certificate's id");
@@ -2834,6 +3005,8 @@ static void run_client_tests(void) {
     CHECK(sink.leaked == 0, "no log line holds a secret, a PEM or key material");
     CHECK(sink.upload_lines > 0 && sink.describe_lines > 0, "log lines name the actions (%d upload, %d describe)",
           sink.upload_lines, sink.describe_lines);
+
+    test_concurrent_uploads(&options);
 
 done:
     slbcert_client_free(client);

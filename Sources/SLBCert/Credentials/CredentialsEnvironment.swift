@@ -15,15 +15,17 @@ public struct CredentialsEnvironment: Sendable {
         self.homeDirectory = homeDirectory
     }
 
-    /// The process's environment and $HOME (or the password database's home when HOME is unset).
-    public static var process: CredentialsEnvironment {
-        let variables = Environment.process
+    /// These variables and their $HOME (or the password database's home when HOME is unset).
+    public init(variables: [String: String]) {
         var home = variables["HOME"] ?? ""
         if home.isEmpty, let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir {
             home = String(cString: directory)
         }
-        return CredentialsEnvironment(variables: variables, homeDirectory: home)
+        self.init(variables: variables, homeDirectory: home)
     }
+
+    /// The process's environment and its home directory.
+    public static var process: CredentialsEnvironment { CredentialsEnvironment(variables: Environment.process) }
 
     /// A variable's value; unset and empty are the same (an empty key is no key).
     public subscript(name: String) -> String? {

@@ -3,7 +3,13 @@
 public protocol CredentialsProvider: Sendable {
     /// "static", "environment", "profile:NAME", "ini:NAME" or "ecs_ram_role:ROLE".
     var sourceName: String { get }
+    /// The region the source names (a profile's region_id), if any.
+    var region: String? { get }
     func credentials() throws(SLBCertError) -> Credentials
+}
+
+extension CredentialsProvider {
+    public var region: String? { nil }
 }
 
 /// Credentials given directly (flags, the C API's static constructor, a source that read fixed keys).
@@ -33,4 +39,9 @@ public struct ResolvedCredentials: Sendable {
         self.region = region
         self.warnings = warnings
     }
+}
+
+/// A resolved source is itself a provider that knows its region, so a client can take either.
+extension ResolvedCredentials: CredentialsProvider {
+    public func credentials() throws(SLBCertError) -> Credentials { try provider.credentials() }
 }

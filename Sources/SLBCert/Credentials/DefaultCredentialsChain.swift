@@ -8,17 +8,14 @@ public struct DefaultCredentialsChain: Sendable {
     public var explicit: Credentials?
     /// A profile name for both files; nil: ALIBABA_CLOUD_PROFILE, then each file's default.
     public var profile: String?
-    /// The region from an argument; wins over ALIBABA_CLOUD_REGION_ID and the profile's region_id.
-    public var region: String?
     public var metadata: ECSMetadataOptions
 
     public init(environment: CredentialsEnvironment = .process, explicit: Credentials? = nil, profile: String? = nil,
-                region: String? = nil, metadataTransport: (any HTTPTransport)? = nil,
+                metadataTransport: (any HTTPTransport)? = nil,
                 metadataEndpoint: String = ECSMetadataOptions.defaultEndpoint) {
         self.environment = environment
         self.explicit = explicit
         self.profile = profile
-        self.region = region
         metadata = ECSMetadataOptions(transport: metadataTransport, endpoint: metadataEndpoint,
                                       disableIMDSv1: environment.isTrue("ALIBABA_CLOUD_IMDSV1_DISABLED"))
     }
@@ -27,8 +24,7 @@ public struct DefaultCredentialsChain: Sendable {
     public func resolve() throws(SLBCertError) -> ResolvedCredentials {
         let found = try firstConfiguredSource()
         _ = try found.provider.credentials()
-        let region = self.region ?? environment["ALIBABA_CLOUD_REGION_ID"] ?? found.region
-        return ResolvedCredentials(provider: found.provider, region: region, warnings: found.warnings)
+        return found
     }
 
     private func firstConfiguredSource() throws(SLBCertError) -> ResolvedCredentials {

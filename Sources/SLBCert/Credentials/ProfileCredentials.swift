@@ -15,7 +15,9 @@ public enum ProfileCredentials {
             throw SLBCertError(.credentials, "profile: \(path) names no current profile; pass one or set ALIBABA_CLOUD_PROFILE")
         }
         guard let entry = config.profiles?.first(where: { $0.name == name }) else {
-            throw SLBCertError(.credentials, "profile: no profile \(name) in \(path)")
+            var error = SLBCertError(.credentials, "profile: no profile \(name) in \(path)")
+            error.reason = .noSuchProfile
+            throw error
         }
         let source = "profile:\(name)"
         let mode = entry.mode ?? ""

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where a region's SLB API lives (spec section 4), and what an explicit endpoint URL means.
 public enum Endpoints {
     /// Regions served by the central endpoint; every other region has its own host.
@@ -13,39 +17,88 @@ public enum Endpoints {
 
     /// A region id as the service spells them: lower-case letters, digits and '-'.
     static func checkRegion(_ region: String) throws(SLBCertError) {
-        let valid = !region.isEmpty && region.count <= 64 && region.utf8.allSatisfy {
+        let valid = !region.isEmpty && region.utf8.count <= 64 && region.utf8.allSatisfy {
             ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45
         }
         guard valid else {
-            throw SLBCertError(.invalidArgument, "\"\(region)\" is not a region id (e.g. cn-hangzhou).",
-                               hint: "Give --region, ALIBABA_CLOUD_REGION_ID or a profile's region_id.")
+            var error = SLBCertError(.invalidArgument, "\"\(region)\" is not a region id (e.g. cn-hangzhou).")
+            error.reason = .invalidRegion
+            error.argument = "region"
+            throw error
         }
     }
 
     /// The base URL ("https://host[:port]") and the host as signed, from an explicit endpoint.
-    /// Plain http is refused except on loopback: the request carries a private key.
+    /// Plain http is refused except to a loopback address: the request carries a private key.
     static func parse(_ endpoint: String) throws(SLBCertError) -> (baseURL: String, host: String) {
+        func refuse(_ message: String, _ reason: SLBCertError.Reason = .invalidEndpoint) -> SLBCertError {
+            var error = SLBCertError(.invalidArgument, message)
+            error.reason = reason
+            error.argument = "endpoint"
+            return error
+        }
         var text = endpoint
         while text.hasSuffix("/") { text.removeLast() }
         let scheme: String
         if text.hasPrefix("https://") { scheme = "https" } else if text.hasPrefix("http://") { scheme = "http" } else {
-            throw SLBCertError(.invalidArgument, "The endpoint \"\(endpoint)\" must start with https:// (or http:// for a loopback emulator).")
+            throw refuse("The endpoint \"\(endpoint)\" must start with https:// (or http:// for a loopback emulator).")
         }
-        let host = String(text.dropFirst(scheme.count + 3))
-        guard !host.isEmpty, !host.contains("/"), !host.contains("?"), !host.contains("@"),
-              host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-            throw SLBCertError(.invalidArgument, "The endpoint \"\(endpoint)\" must be scheme://host[:port] with no path.")
+        let authority = String(text.dropFirst(scheme.count + 3))
+        guard let (host, port) = splitAuthority(authority),
+              authority.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw refuse("The endpoint \"\(endpoint)\" must be scheme://host[:port] with no path.")
         }
         if scheme == "http", !isLoopback(host) {
-            throw SLBCertError(.invalidArgument, "Refusing plain http:// to \(host): requests carry keys and signatures. Use https://.")
+            throw refuse("Refusing plain http:// to \(host): requests carry keys and signatures. Use https:// (plain http is allowed only to 127.0.0.0/8, [::1] and localhost).",
+                         .plainHTTPRefused)
         }
-        return ("\(scheme)://\(host)", host)
+        _ = port
+        return ("\(scheme)://\(authority)", authority)
     }
 
-    static func isLoopback(_ hostAndPort: String) -> Bool {
-        var host = hostAndPort
-        if host.hasPrefix("[") { host = String(host.dropFirst().prefix { $0 != "]" }) }
-        else if let colon = host.lastIndex(of: ":") { host = String(host[..<colon]) }
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    /// Host and optional port of "host", "host:port", "[v6]" or "[v6]:port"; nil when malformed.
+    static func splitAuthority(_ authority: String) -> (host: String, port: Int?)? {
+        var host = authority
+        var portText: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let rest = authority[authority.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return nil }
+                portText = rest.dropFirst()
+            }
+            guard parseIPv6(host) != nil else { return nil }
+        } else if let colon = authority.firstIndex(of: ":") {
+            host = String(authority[..<colon])
+            portText = authority[authority.index(after: colon)...]
+        }
+        guard !host.isEmpty, !host.contains("/"), !host.contains("?"), !host.contains("@"), !host.contains("#") else { return nil }
+        guard let portText else { return (host, nil) }
+        guard (1...5).contains(portText.count), portText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              let port = Int(portText), (1...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+
+    /// True for exactly "localhost", an IPv4 literal in 127.0.0.0/8, or the IPv6 literal ::1; the
+    /// name is parsed as an address, never matched by prefix (127.attacker.example is not loopback).
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        if let address = parseIPv4(host) { return address >> 24 == 127 }
+        if let address = parseIPv6(host) { return address == [UInt8](repeating: 0, count: 15) + [1] }
+        return false
+    }
+
+    /// A dotted-quad IPv4 literal (inet_pton's strict form: four decimal parts) as a number.
+    static func parseIPv4(_ text: String) -> UInt32? {
+        var address = in_addr()
+        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
+        return UInt32(bigEndian: address.s_addr)
+    }
+
+    static func parseIPv6(_ text: String) -> [UInt8]? {
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        return withUnsafeBytes(of: &address) { Array($0) }
     }
 }

@@ -6,13 +6,17 @@ import Glibc
 /// an overall deadline, and the server's `x-acs-retry-after` when it sends one.
 public struct RetryPolicy: Sendable {
     /// Attempts per call, the first included; 1 disables retries.
-    public var maxAttempts = 3
+    public var maxAttempts: Int
     /// Time for one call, all attempts and waits included.
-    public var deadlineMilliseconds = 60_000
+    public var deadlineMilliseconds: Int
     public var baseDelayMilliseconds = 200
     public var maxDelayMilliseconds = 5_000
 
-    public init() {}
+    public init(maxAttempts: Int = ClientSetting.maxAttempts.defaultValue,
+                deadlineMilliseconds: Int = ClientSetting.deadline.defaultValue) {
+        self.maxAttempts = maxAttempts
+        self.deadlineMilliseconds = deadlineMilliseconds
+    }
 
     /// The wait before attempt `attempt + 1`: uniform in [0, min(max, base * 2^(attempt-1))], or the
     /// server's retry-after when it asked for one.

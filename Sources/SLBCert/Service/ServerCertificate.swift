@@ -92,15 +92,42 @@ public struct ServerCertificate: Sendable, Equatable {
     }
 }
 
+/// How an upload ended.
+public enum UploadOutcome: String, Sendable, Equatable {
+    /// This call stored the certificate.
+    case uploaded
+    /// A copy was already stored (or an earlier attempt of this call stored it): nothing new remains.
+    case found
+    /// This call stored a copy, then found an older one of another caller: it removed its own and
+    /// returns the older one.
+    case converged
+}
+
 /// What an upload did.
 public struct UploadResult: Sendable {
-    /// The stored certificate: the new one, or the existing one with the same fingerprint.
-    public var certificate: ServerCertificate
-    /// False when a certificate with the same fingerprint already existed and nothing was uploaded.
-    public var uploaded: Bool
-    /// Every certificate the account holds in the region (from the duplicate check's describe, with the
-    /// new certificate added); empty when the duplicate check was skipped.
-    public var regionCertificates: [ServerCertificate]
-    /// How many upload requests were sent (0 when the certificate already existed).
-    public var attempts: Int
+    /// The stored certificate every caller agrees on: the oldest copy with the bundle's fingerprint.
+    public let certificate: ServerCertificate
+    public let outcome: UploadOutcome
+    /// The ids of the copies this call stored and then deleted while converging.
+    public let removed: [String]
+    /// Other copies with the same fingerprint still stored when the call ended, which this call did
+    /// not create and so left alone (their own callers converge on `certificate` too).
+    public let duplicates: [String]
+    /// Every certificate the account holds in the region, from the last describe (empty without ensure).
+    public let regionCertificates: [ServerCertificate]
+    /// How many upload requests were sent (0 when a stored copy was found first).
+    public let attempts: Int
+
+    /// True when the returned certificate is the one this call stored.
+    public var uploaded: Bool { outcome == .uploaded }
+
+    init(certificate: ServerCertificate, outcome: UploadOutcome, removed: [String] = [], duplicates: [String] = [],
+         regionCertificates: [ServerCertificate] = [], attempts: Int) {
+        self.certificate = certificate
+        self.outcome = outcome
+        self.removed = removed
+        self.duplicates = duplicates
+        self.regionCertificates = regionCertificates
+        self.attempts = attempts
+    }
 }

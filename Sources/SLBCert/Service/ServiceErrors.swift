@@ -109,6 +109,13 @@ enum ServiceAnswer {
         }
     }
 
+    /// Ambiguous failures after which no answer came: the server may still be working on the request.
+    /// (A 5xx is ambiguous too, but the server has finished with the request when it answers.)
+    static func isUnanswered(_ error: SLBCertError) -> Bool {
+        guard isAmbiguous(error) else { return false }
+        return error.kind == .timeout || error.kind == .network || error.serviceCode == "SignatureNonceUsed"
+    }
+
     /// A short, cleaned, redacted excerpt of an unexpected body (tags stripped, space collapsed).
     static func excerpt(_ text: String) -> String {
         var plain = ""

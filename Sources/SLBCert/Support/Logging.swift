@@ -10,10 +10,12 @@ public enum LogLevel: Int, Sendable, Comparable {
 /// Where log lines go. Nothing is logged unless a caller supplies one. Every line passes through the
 /// Redactor before it reaches the sink.
 public struct Logger: Sendable {
+    /// One line per request attempt, and every warning.
+    public static let defaultLevel = LogLevel.info
     public let level: LogLevel
     private let sink: @Sendable (LogLevel, String) -> Void
 
-    public init(level: LogLevel = .info, sink: @escaping @Sendable (LogLevel, String) -> Void) {
+    public init(level: LogLevel = Logger.defaultLevel, sink: @escaping @Sendable (LogLevel, String) -> Void) {
         self.level = level
         self.sink = sink
     }

@@ -14,10 +14,39 @@ public struct SLBCertError: Error, CustomStringConvertible, Sendable, Equatable 
         case `protocol`        // the answer was not what the API defines
         case outOfRange
         case `internal`
+        case outOfMemory       // an allocation (ours, OpenSSL's or libcurl's) failed
+        case unconfirmed       // an upload may have been stored, and the call ran out of time to find out
+    }
+
+    /// Why, in a form interfaces match on to phrase their own advice (the CLI names its flags, C its
+    /// functions and fields, Python its keywords). Stable: values are never renamed.
+    public enum Reason: String, Sendable, Equatable {
+        case unspecified = ""
+        case settingOutOfRange = "SETTING_OUT_OF_RANGE"
+        case invalidSetting = "INVALID_SETTING"
+        case noRegion = "NO_REGION"
+        case invalidRegion = "INVALID_REGION"
+        case invalidEndpoint = "INVALID_ENDPOINT"
+        case plainHTTPRefused = "PLAIN_HTTP_REFUSED"
+        case caBundleUnreadable = "CA_BUNDLE_UNREADABLE"
+        case noSuchProfile = "NO_SUCH_PROFILE"
+        case noCredentials = "NO_CREDENTIALS"
+        case bundleHasErrors = "BUNDLE_HAS_ERRORS"
+        case missingPrivateKey = "MISSING_PRIVATE_KEY"
+        case uploadUnconfirmed = "UPLOAD_UNCONFIRMED"
+        case timedOut = "TIMED_OUT"
+        case tlsFailed = "TLS_FAILED"
+        case connectionFailed = "CONNECTION_FAILED"
+        case urlTooLong = "URL_TOO_LONG"
     }
 
     public var kind: Kind
     public var message: String
+    public var reason: Reason = .unspecified
+    /// The setting or argument the error is about, in the core's names (e.g. "deadline"), or "".
+    public var argument: String = ""
+    /// The value it had, when that is worth quoting (never a secret).
+    public var value: String = ""
     public var hint: String = ""
     /// The service's error fields, when the service answered.
     public var serviceCode: String = ""

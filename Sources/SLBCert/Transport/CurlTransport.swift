@@ -16,21 +16,31 @@ public struct TransportOptions: Sendable {
     public var defaultTimeoutMilliseconds = 10_000
     /// Answers larger than this are refused (a protocol error): the API's answers are small.
     public var maxResponseBytes = 8 * 1024 * 1024
-    public var userAgent = UserAgent.string(suffix: nil)
+    public var userAgent = UserAgent.base
 
     public init() {}
 }
 
 public enum UserAgent {
-    /// "slbcert/VERSION (OS; ARCH)" plus an optional suffix.
-    public static func string(suffix: String?) -> String {
+    /// "slbcert/VERSION (OS; ARCH)".
+    public static let base: String = {
         var system = utsname()
         uname(&system)
         func field<T>(_ value: T) -> String {
             withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         }
-        let base = "slbcert/\(SLBCertVersion.string) (\(field(system.sysname)); \(field(system.machine)))"
+        return "slbcert/\(SLBCertVersion.string) (\(field(system.sysname)); \(field(system.machine)))"
+    }()
+
+    /// The base plus a caller's suffix, which must not be able to end the header line.
+    public static func string(suffix: String?) throws(SLBCertError) -> String {
         guard let suffix, !suffix.isEmpty else { return base }
+        guard HTTPHeader.isSafeValue(suffix), suffix.utf8.count <= 256 else {
+            var error = SLBCertError(.invalidArgument, "The user agent suffix must be at most 256 bytes without control characters (CR, LF, ...).")
+            error.reason = .invalidSetting
+            error.argument = "userAgentSuffix"
+            throw error
+        }
         return base + " " + suffix
     }
 }
@@ -55,14 +65,22 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 
     public func send(_ request: HTTPRequest) throws(SLBCertError) -> HTTPResponse {
-        let handle = takeHandle()
+        // Whatever reaches a header line must not be able to end it and start another.
+        guard request.headers.allSatisfy({ HTTPHeader.isSafeName($0.name) && HTTPHeader.isSafeValue($0.value) }),
+              HTTPHeader.isSafeValue(options.userAgent), HTTPHeader.isSafeValue(request.url) else {
+            throw SLBCertError(.invalidArgument, "A request header or the URL holds a control character; nothing was sent.")
+        }
+        let handle = try takeHandle()
         defer { giveBack(handle) }
         return try perform(request, on: handle)
     }
 
-    private func takeHandle() -> UnsafeMutableRawPointer {
+    private func takeHandle() throws(SLBCertError) -> UnsafeMutableRawPointer {
         if let handle = lock.withLock({ idleHandles.popLast() }) { return handle }
-        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        guard CurlGlobal.initialized else {
+            throw SLBCertError(.outOfMemory, "libcurl could not be initialised (curl_global_init failed).")
+        }
+        guard let handle = curl_easy_init() else { throw SLBCertError(.outOfMemory, "libcurl could not allocate a handle (curl_easy_init failed).") }
         return handle
     }
 

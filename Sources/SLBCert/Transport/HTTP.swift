@@ -25,6 +25,16 @@ public struct HTTPHeader: Sendable, Equatable {
         self.name = name
         self.value = value
     }
+
+    /// No control character (CR and LF above all) and no DEL: such a value could end the header line.
+    static func isSafeValue(_ text: String) -> Bool {
+        !text.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }
+    }
+
+    /// An RFC 9110 token: visible ASCII without separators.
+    static func isSafeName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && !"\"(),/:;<=>?@[\\]{}".utf8.contains($0) }
+    }
 }
 
 public struct HTTPResponse: Sendable {

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from . import _ffi
 from .bundle import MAX_INPUT_BYTES, Bundle, Certificate, Finding, Severity
-from .client import Client, LogLevel, ServerCertificate, UploadResult
+from .client import Client, LogLevel, ServerCertificate, UploadOutcome, UploadResult
 from .credentials import Credentials
 from .errors import (CredentialsError, InternalError, InvalidArgument, NetworkError, OutOfMemory, OutOfRange,
-                     ParseError, ProtocolError, ServiceError, SlbcertError, TimeoutError, TLSError, ValidationError)
+                     ParseError, ProtocolError, ServiceError, SlbcertError, TimeoutError, TLSError, UnconfirmedError,
+                     ValidationError)
 from .signing import SignedRequest, redact, sign
 
 __version__ = ".".join(map(str, _ffi.BINDING_VERSION))
@@ -54,9 +55,9 @@ def error_name(status: int) -> str:
 
 __all__ = [
     "Bundle", "Certificate", "Finding", "Severity", "MAX_INPUT_BYTES",
-    "Client", "ServerCertificate", "UploadResult", "LogLevel",
+    "Client", "ServerCertificate", "UploadResult", "UploadOutcome", "LogLevel",
     "Credentials", "sign", "redact", "SignedRequest",
     "SlbcertError", "InvalidArgument", "OutOfMemory", "ParseError", "ValidationError", "CredentialsError",
     "ServiceError", "NetworkError", "TLSError", "TimeoutError", "ProtocolError", "OutOfRange", "InternalError",
-    "library_path", "library_version", "library_version_number", "strerror", "error_name", "__version__",
+    "UnconfirmedError", "library_path", "library_version", "library_version_number", "strerror", "error_name", "__version__",
 ]

@@ -129,6 +129,7 @@ class ClientOptions(Structure):
         ("log_fn", LOG_FN),
         ("log_user_data", c_void_p),
         ("log_level", c_int),
+        ("upload_settle_ms", c_long),
     ]
 
 
@@ -160,7 +161,7 @@ class DescribeOptions(Structure):
 
 CHECK_OPTIONS_VERSION = 1
 SIGN_OPTIONS_VERSION = 1
-CLIENT_OPTIONS_VERSION = 1
+CLIENT_OPTIONS_VERSION = 2
 UPLOAD_OPTIONS_VERSION = 1
 DESCRIBE_OPTIONS_VERSION = 1
 
@@ -238,6 +239,8 @@ def error_from_last(status: int) -> errors.SlbcertError:
         recommend=lib.slbcert_last_error_recommend() or "",
         http_status=lib.slbcert_last_error_http_status(),
         transport_code=lib.slbcert_last_error_transport_code(),
+        reason=lib.slbcert_last_error_reason() or "",
+        argument=lib.slbcert_last_error_argument() or "",
         status_text=lib.slbcert_strerror(status) or "",
     )
 
@@ -302,6 +305,8 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Callable[..., Any]]] = (
     ("slbcert_last_error_recommend", c_char_p, [], _TEXT),
     ("slbcert_last_error_http_status", c_int, [], _VALUE),
     ("slbcert_last_error_transport_code", c_int, [], _VALUE),
+    ("slbcert_last_error_reason", c_char_p, [], _TEXT),
+    ("slbcert_last_error_argument", c_char_p, [], _TEXT),
     ("slbcert_last_error_clear", None, [], _VOID),
     ("slbcert_string_free", None, [c_void_p], _VOID),
     # char **out is a void ** here: the address must survive to be passed to slbcert_string_free.
@@ -366,6 +371,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Callable[..., Any]]] = (
     ("slbcert_signed_request_signature", c_char_p, [SignedRequestP], _TEXT),
     # Client
     ("slbcert_client_options_init", c_int, [POINTER(ClientOptions), c_uint], _STATUS),
+    ("slbcert_client_option_range", c_int, [c_char_p, POINTER(c_long), POINTER(c_long), POINTER(c_long)], _STATUS),
     ("slbcert_client_new", c_int, [POINTER(ClientP), POINTER(ClientOptions)], _STATUS),
     ("slbcert_client_free", None, [ClientP], _VOID),
     ("slbcert_client_endpoint", c_char_p, [ClientP], _TEXT),
@@ -378,6 +384,11 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Callable[..., Any]]] = (
     ("slbcert_upload_result_certificate", ServerCertificateP, [UploadResultP], _VALUE),
     ("slbcert_upload_result_uploaded", c_int, [UploadResultP], _VALUE),
     ("slbcert_upload_result_region_certificates", CertificateListP, [UploadResultP], _VALUE),
+    ("slbcert_upload_result_outcome", c_int, [UploadResultP], _VALUE),
+    ("slbcert_upload_result_removed_count", c_size_t, [UploadResultP], _VALUE),
+    ("slbcert_upload_result_removed", c_char_p, [UploadResultP, c_size_t], _TEXT),
+    ("slbcert_upload_result_duplicate_count", c_size_t, [UploadResultP], _VALUE),
+    ("slbcert_upload_result_duplicate", c_char_p, [UploadResultP, c_size_t], _TEXT),
     ("slbcert_describe_options_init", c_int, [POINTER(DescribeOptions), c_uint], _STATUS),
     ("slbcert_client_describe", c_int, [POINTER(CertificateListP), ClientP, POINTER(DescribeOptions)], _STATUS),
     ("slbcert_client_rename", c_int, [ClientP, c_char_p, c_char_p], _STATUS),

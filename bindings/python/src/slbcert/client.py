@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import logging
 import os
 import weakref
 from contextlib import nullcontext
-from ctypes import byref, c_char_p
+from ctypes import byref, c_char_p, c_long
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -16,10 +17,10 @@ from . import _ffi
 from ._ffi import HandleOwner, lib
 from .bundle import Bundle, datetime_from_ms
 from .credentials import Credentials, SecretInput
-from .errors import ValidationError
+from .errors import InvalidArgument, ValidationError
 from .signing import placement_code, signature_version_code
 
-__all__ = ["Client", "ServerCertificate", "UploadResult", "LogLevel"]
+__all__ = ["Client", "ServerCertificate", "UploadResult", "UploadOutcome", "LogLevel"]
 
 Tags = Union[Mapping[str, str], Sequence[Tuple[str, str]]]
 #: Describe filters: a value of None matches any value of the key.
@@ -121,25 +122,51 @@ def _read_list(pointer: Any) -> List[ServerCertificate]:
             for index in range(lib.slbcert_certificate_list_count(pointer))]
 
 
+class UploadOutcome(str, enum.Enum):
+    """How an upload ended (``slbcert_upload_outcome``)."""
+    UPLOADED = "uploaded"    #: this call stored the certificate
+    FOUND = "found"          #: a copy was already stored (or an earlier attempt of this call stored it)
+    CONVERGED = "converged"  #: this call stored a copy, found an older one of another caller, removed its own
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_OUTCOMES = {1: UploadOutcome.UPLOADED, 2: UploadOutcome.FOUND, 3: UploadOutcome.CONVERGED}
+
+
 @dataclass(frozen=True)
 class UploadResult:
     """What an upload did.
 
     Attributes:
-        certificate: the stored certificate: the new one, or the existing one with the same fingerprint.
-        uploaded: ``False`` when a certificate with the same fingerprint already existed and nothing
-            was uploaded.
+        certificate: the stored certificate every caller agrees on (the oldest copy with the fingerprint).
+        outcome: how the upload ended (:class:`UploadOutcome`).
+        uploaded: ``True`` when the returned certificate is the one this call stored.
+        removed: ids of the copies this call stored and then deleted while converging.
+        duplicates: ids of other copies with the same fingerprint still stored, which this call did not
+            create and so left alone.
         region_certificates: every certificate the account holds in the region, from the duplicate
             check (empty when the check was skipped: ``ensure=False`` or a CAS upload).
     """
     certificate: ServerCertificate
-    uploaded: bool
+    outcome: UploadOutcome
+    removed: Tuple[str, ...]
+    duplicates: Tuple[str, ...]
     region_certificates: Tuple[ServerCertificate, ...] = field(repr=False)
+
+    @property
+    def uploaded(self) -> bool:
+        return self.outcome is UploadOutcome.UPLOADED
 
     @classmethod
     def _read(cls, pointer: Any) -> "UploadResult":
         return cls(certificate=ServerCertificate._read(lib.slbcert_upload_result_certificate(pointer)),
-                   uploaded=lib.slbcert_upload_result_uploaded(pointer) == 1,
+                   outcome=_OUTCOMES[lib.slbcert_upload_result_outcome(pointer)],
+                   removed=tuple(lib.slbcert_upload_result_removed(pointer, i) or ""
+                                 for i in range(lib.slbcert_upload_result_removed_count(pointer))),
+                   duplicates=tuple(lib.slbcert_upload_result_duplicate(pointer, i) or ""
+                                    for i in range(lib.slbcert_upload_result_duplicate_count(pointer))),
                    region_certificates=tuple(_read_list(lib.slbcert_upload_result_region_certificates(pointer))))
 
 
@@ -155,12 +182,57 @@ def _tag_arrays(tags: Optional[TagFilter], describe: bool) -> Tuple[Any, Any, in
     return _ffi.string_array(keys), _ffi.string_array(values), len(items)
 
 
-def _milliseconds(seconds: Optional[float], what: str) -> int:
+_LONG_MIN, _LONG_MAX = -(2 ** (8 * ctypes.sizeof(c_long) - 1)), 2 ** (8 * ctypes.sizeof(c_long) - 1) - 1
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def _milliseconds(seconds: Optional[float]) -> int:
+    """Seconds as the C option's milliseconds: ``None`` is 0 (the library's default); any other value
+    goes to the library to be range-checked, never clamped into range here (0 ms and less, NaN and
+    values no C long holds become a value the library refuses)."""
     if seconds is None:
         return 0
-    if seconds <= 0:
-        raise ValueError(f"{what} must be positive seconds")
-    return max(1, int(round(seconds * 1000)))
+    value = float(seconds) * 1000
+    if value != value:  # NaN
+        return -1
+    if value >= _LONG_MAX:
+        return _LONG_MAX
+    if value <= _LONG_MIN:
+        return _LONG_MIN
+    return int(round(value)) or -1
+
+
+def _count(value: Optional[int]) -> int:
+    if value is None:
+        return 0
+    return max(_INT_MIN, min(_INT_MAX, int(value))) or -1
+
+
+# The C fields of slbcert_client_options and the keywords that feed them; seconds for the times.
+_KEYWORDS = {"connect_timeout_ms": "connect_timeout", "request_timeout_ms": "timeout", "upload_timeout_ms": "upload_timeout",
+             "deadline_ms": "deadline", "upload_settle_ms": "upload_settle", "max_attempts": "max_attempts",
+             "region_id": "region", "endpoint": "endpoint", "user_agent_suffix": "user_agent_suffix",
+             "ca_bundle": "ca_bundle"}
+
+
+def _reword(error: InvalidArgument, given: Mapping[str, Any]) -> InvalidArgument:
+    """The library's complaint about an option, in this binding's keywords and units."""
+    keyword = _KEYWORDS.get(error.argument)
+    if keyword is None:
+        return error
+    message = error.message
+    if error.reason == "SETTING_OUT_OF_RANGE":
+        default, low, high = c_long(), c_long(), c_long()
+        lib.slbcert_client_option_range(error.argument.encode(), byref(default), byref(low), byref(high))
+        if error.argument.endswith("_ms"):
+            message = (f"{keyword}={given.get(keyword)!r} is out of range: it must be {low.value / 1000:g} to "
+                       f"{high.value / 1000:g} seconds (default {default.value / 1000:g}), or None for the default")
+        else:
+            message = (f"{keyword}={given.get(keyword)!r} is out of range: it must be {low.value} to {high.value} "
+                       f"(default {default.value}), or None for the default")
+    reworded = InvalidArgument(message, status=error.status, status_name=error.status_name, hint=error.hint,
+                               reason=error.reason, argument=keyword, status_text=error.status_text)
+    return reworded
 
 
 LogCallable = Callable[[int, str], Any]
@@ -185,10 +257,9 @@ class Client(HandleOwner):
         access_key_secret: its secret (``bytearray`` recommended: wipe it yourself afterwards).
         security_token: an STS token, or ``None``.
         ca_bundle: a CA file to verify the endpoint; ``None``: ``ALIBABA_CLOUD_CA_BUNDLE``, then the system's.
-        timeout: seconds for one whole request (describe/rename/delete and upload); ``None``: the
-            library's defaults (10 s, and 30 s for an upload).
-        connect_timeout: seconds to connect (default 5).
-        max_attempts: attempts per call including the first (default 3; 1 disables retries).
+        timeout: seconds for one whole request (describe/rename/delete and upload).
+        connect_timeout: seconds to connect.
+        max_attempts: attempts per call including the first; 1 disables retries.
         signature_version: ``"v1"`` (default) or ``"v3"``.
         placement: ``"body"`` (default: keys never in a URL) or ``"query"``.
         log: a callable receiving ``(level, line)`` (level a :class:`LogLevel`), or a
@@ -196,7 +267,9 @@ class Client(HandleOwner):
             must not call back into this client.
         log_level: the most verbose level passed to ``log`` (default INFO).
         upload_timeout: seconds for one upload request, overriding ``timeout`` for uploads.
-        deadline: seconds for one call including its retries (default 60).
+        deadline: seconds for one call: every attempt, wait and describe it makes.
+        upload_settle: seconds after sending an upload whose answer was lost during which the service
+            may still store it: no second upload is sent before they have passed.
         proxy: a proxy URL; ``None``: ``HTTPS_PROXY``/``https_proxy`` and ``NO_PROXY``.
         user_agent_suffix: appended to the User-Agent.
         insecure_skip_tls_verification: turn off TLS peer and host verification. Never in production.
@@ -213,7 +286,7 @@ class Client(HandleOwner):
                  max_attempts: Optional[int] = None, signature_version: Union[str, int] = "v1",
                  placement: Union[str, int] = "body", log: Union[LogCallable, logging.Logger, None] = None, *,
                  log_level: Union[LogLevel, int, None] = None, upload_timeout: Optional[float] = None,
-                 deadline: Optional[float] = None, proxy: Optional[str] = None,
+                 deadline: Optional[float] = None, upload_settle: Optional[float] = None, proxy: Optional[str] = None,
                  user_agent_suffix: Optional[str] = None, insecure_skip_tls_verification: bool = False) -> None:
         options = _ffi.ClientOptions()
         lib.slbcert_client_options_init(byref(options), _ffi.CLIENT_OPTIONS_VERSION)
@@ -225,15 +298,15 @@ class Client(HandleOwner):
         options.signature_version = signature_version_code(signature_version)
         options.placement = placement_code(placement)
         options.insecure_skip_tls_verification = 1 if insecure_skip_tls_verification else 0
-        options.connect_timeout_ms = _milliseconds(connect_timeout, "connect_timeout")
-        options.request_timeout_ms = _milliseconds(timeout, "timeout")
-        options.upload_timeout_ms = _milliseconds(upload_timeout if upload_timeout is not None else timeout,
-                                                  "upload_timeout")
-        options.deadline_ms = _milliseconds(deadline, "deadline")
-        if max_attempts is not None:
-            if int(max_attempts) < 1:
-                raise ValueError("max_attempts must be at least 1")
-            options.max_attempts = int(max_attempts)
+        options.connect_timeout_ms = _milliseconds(connect_timeout)
+        options.request_timeout_ms = _milliseconds(timeout)
+        options.upload_timeout_ms = _milliseconds(upload_timeout if upload_timeout is not None else timeout)
+        options.deadline_ms = _milliseconds(deadline)
+        options.upload_settle_ms = _milliseconds(upload_settle)
+        options.max_attempts = _count(max_attempts)
+        given = {"connect_timeout": connect_timeout, "timeout": timeout, "deadline": deadline,
+                 "upload_timeout": upload_timeout if upload_timeout is not None else timeout,
+                 "upload_settle": upload_settle, "max_attempts": max_attempts, "region": region, "endpoint": endpoint}
 
         # The ctypes callback object must outlive every call the client makes: the client keeps it.
         self._log_callback: Optional[Any] = None
@@ -251,7 +324,10 @@ class Client(HandleOwner):
         try:
             with (credentials._use() if credentials is not None else nullcontext(None)) as credentials_pointer:
                 options.credentials = credentials_pointer
-                lib.slbcert_client_new(byref(pointer), byref(options))
+                try:
+                    lib.slbcert_client_new(byref(pointer), byref(options))
+                except InvalidArgument as error:
+                    raise _reword(error, given) from None
         except BaseException:
             if credentials is not None:
                 credentials.close()

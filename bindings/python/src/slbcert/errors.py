@@ -15,6 +15,7 @@ C status                    exception                 also a
 ``SLBCERT_EPROTOCOL``       :class:`ProtocolError`
 ``SLBCERT_ERANGE``          :class:`OutOfRange`       :class:`IndexError`
 ``SLBCERT_EINTERNAL``       :class:`InternalError`
+``SLBCERT_EUNCONFIRMED``    :class:`UnconfirmedError`  :class:`TimeoutError` (ours and the builtin)
 ==========================  ========================  =============================================
 
 A status this binding does not know yet (a newer library) raises :class:`SlbcertError` itself.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "SlbcertError", "InvalidArgument", "OutOfMemory", "ParseError", "ValidationError", "CredentialsError",
     "ServiceError", "NetworkError", "TLSError", "TimeoutError", "ProtocolError", "OutOfRange", "InternalError",
+    "UnconfirmedError",
 ]
 
 
@@ -52,6 +54,8 @@ class SlbcertError(Exception):
         host_id: the service's HostId, or ``""``.
         recommend: the service's Recommend URL, or ``""``.
         transport_code: libcurl's code for a network failure, or 0.
+        reason: a stable code for why (``slbcert_last_error_reason``), e.g. ``"SETTING_OUT_OF_RANGE"``, or ``""``.
+        argument: the argument or option the failure is about, as this binding names it, or ``""``.
         status_text: the library's description of ``status`` (``slbcert_strerror``).
     """
 
@@ -60,7 +64,8 @@ class SlbcertError(Exception):
 
     def __init__(self, message: str = "", *, status: int = 0, status_name: str = "", hint: str = "",
                  code: str = "", request_id: str = "", http_status: int = 0, host_id: str = "",
-                 recommend: str = "", transport_code: int = 0, status_text: str = "") -> None:
+                 recommend: str = "", transport_code: int = 0, reason: str = "", argument: str = "",
+                 status_text: str = "") -> None:
         super().__init__(message)
         self.status = status or (self.STATUS or 0)
         self.status_name = status_name
@@ -72,6 +77,8 @@ class SlbcertError(Exception):
         self.host_id = host_id
         self.recommend = recommend
         self.transport_code = transport_code
+        self.reason = reason
+        self.argument = argument
         self.status_text = status_text
 
     def __str__(self) -> str:
@@ -161,17 +168,27 @@ class InternalError(SlbcertError):
     STATUS = -12
 
 
+class UnconfirmedError(TimeoutError):
+    """``SLBCERT_EUNCONFIRMED``: the upload may have been stored.
+
+    Its answer was lost and the call's deadline ended before the certificate showed up or the
+    attempt could no longer be stored. Nothing else was sent: run the same upload again, it finds
+    the stored copy or uploads it.
+    """
+    STATUS = -13
+
+
 _BY_STATUS: Dict[int, Type[SlbcertError]] = {
     int(cls.STATUS or 0): cls
     for cls in (InvalidArgument, OutOfMemory, ParseError, ValidationError, CredentialsError, ServiceError,
-                NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError)
+                NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError, UnconfirmedError)
 }
 _BY_NAME: Dict[str, Type[SlbcertError]] = {
     "SLBCERT_EINVAL": InvalidArgument, "SLBCERT_ENOMEM": OutOfMemory, "SLBCERT_EPARSE": ParseError,
     "SLBCERT_EVALIDATION": ValidationError, "SLBCERT_ECREDENTIALS": CredentialsError,
     "SLBCERT_ESERVICE": ServiceError, "SLBCERT_ENETWORK": NetworkError, "SLBCERT_ETLS": TLSError,
     "SLBCERT_ETIMEOUT": TimeoutError, "SLBCERT_EPROTOCOL": ProtocolError, "SLBCERT_ERANGE": OutOfRange,
-    "SLBCERT_EINTERNAL": InternalError,
+    "SLBCERT_EINTERNAL": InternalError, "SLBCERT_EUNCONFIRMED": UnconfirmedError,
 }
 
 

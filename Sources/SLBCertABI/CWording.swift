@@ -1,0 +1,45 @@
+import SLBCert
+
+/// How the C API words the core's errors: the core names its settings neutrally ("deadline"); a C
+/// caller reads the struct fields and functions it actually uses.
+enum CWording {
+    /// The core's setting and argument names, as the fields of slbcert_client_options call them.
+    static let fields: [String: String] = [
+        ClientSetting.connectTimeout.rawValue: "connect_timeout_ms",
+        ClientSetting.requestTimeout.rawValue: "request_timeout_ms",
+        ClientSetting.uploadTimeout.rawValue: "upload_timeout_ms",
+        ClientSetting.deadline.rawValue: "deadline_ms",
+        ClientSetting.uploadSettle.rawValue: "upload_settle_ms",
+        ClientSetting.maxAttempts.rawValue: "max_attempts",
+        "region": "region_id",
+        "endpoint": "endpoint",
+        "userAgentSuffix": "user_agent_suffix",
+        "caBundle": "ca_bundle",
+    ]
+
+    static func apply(to error: SLBCertError) -> (message: String, hint: String, argument: String) {
+        let field = fields[error.argument] ?? error.argument
+        switch error.reason {
+        case .settingOutOfRange:
+            guard let setting = ClientSetting(rawValue: error.argument) else { break }
+            let unit = setting.unit.isEmpty ? "" : " (milliseconds)"
+            return ("slbcert_client_options.\(field) is \(error.value); it must be \(setting.range.lowerBound) to \(setting.range.upperBound)\(unit), or 0 for the default.",
+                    "", field)
+        case .invalidSetting:
+            return ("slbcert_client_options.\(field): \(error.message)", error.hint, field)
+        case .noRegion:
+            return (error.message, "Set region_id in slbcert_client_options, or ALIBABA_CLOUD_REGION_ID, or region_id in the credentials profile.", field)
+        case .caBundleUnreadable:
+            return (error.message, "Check slbcert_client_options.ca_bundle (or SLBCERT_CA_BUNDLE / ALIBABA_CLOUD_CA_BUNDLE).", field)
+        case .bundleHasErrors:
+            return (error.message, "slbcert_bundle_finding() lists each problem and what to do about it.", field)
+        case .missingPrivateKey:
+            return (error.message, "Pass the key to slbcert_bundle_parse() along with the chain.", field)
+        default:
+            break
+        }
+        var hint = error.hint
+        if error.serviceCode == "SignatureDoesNotMatch" { hint += " slbcert_sign() shows the string-to-sign the service compares." }
+        return (error.message, hint, field)
+    }
+}
