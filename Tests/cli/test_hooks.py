@@ -1,19 +1,24 @@
 """The recipes of examples/hooks against the emulator: certbot's deploy hook, acme.sh's reload command,
-and the systemd units (checked with systemd-analyze when it is installed)."""
+the helper they share (and how it reads `slbcert upload --json`), the systemd units (checked with
+systemd-analyze when it is installed) and where the slbcert Debian package installs them."""
 
 import datetime
+import json
 import os
 import re
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
-from cli_support import ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLI, HOOKS, REGION, assert_no_secrets, base_environment
+from cli_support import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLI, HOOKS, REGION, REPO, assert_no_secrets,
+                         base_environment)
 from cryptography import x509
 
 CERTBOT_HOOK = HOOKS / "certbot-deploy-hook.sh"
 ACME_HOOK = HOOKS / "acme-sh-reloadcmd.sh"
+COMMON = HOOKS / "slbcert-hook-common.sh"
 SERVICE = HOOKS / "slbcert-upload.service"
 TIMER = HOOKS / "slbcert-upload.timer"
 ENV_EXAMPLE = HOOKS / "slbcert-upload.env.example"
@@ -26,16 +31,18 @@ def dated(prefix):
     return {f"{prefix}-{(now - datetime.timedelta(days=d)).strftime('%Y%m%d')}" for d in (0, 1)}
 
 
-def run_hook(hook, home, env, shell="sh", cwd=None):
-    """Runs a hook as certbot/acme.sh would: a plain environment plus the client's variables."""
+def hook_environment(home, env):
+    """A plain environment plus the client's variables (None removes one)."""
     environment = base_environment(home)
     environment.update({"SLBCERT_BIN": str(CLI)})
     environment.update(env)
-    for name, value in list(environment.items()):
-        if value is None:
-            del environment[name]
-    return subprocess.run([shell, str(hook)], env=environment, capture_output=True, text=True, timeout=60,
-                          cwd=cwd or home)
+    return {name: value for name, value in environment.items() if value is not None}
+
+
+def run_hook(hook, home, env, shell="sh", cwd=None):
+    """Runs a hook as certbot/acme.sh would."""
+    return subprocess.run([shell, str(hook)], env=hook_environment(home, env), capture_output=True, text=True,
+                          timeout=60, cwd=cwd or home)
 
 
 def service_env(emulator):
@@ -181,13 +188,13 @@ def test_certbot_hook_missing_files(emulator, home, tmp_path):
 
 # ------------------------------------------------------------------------------------------ acme.sh
 
-def make_acme_domain(pki, directory, key=None):
+def make_acme_domain(pki, directory, key=None, chain=None):
     """acme.sh's domain directory: example.cer, example.key (PKCS#1 as acme.sh writes it), ca.cer, fullchain.cer."""
     directory.mkdir(parents=True)
     domain = directory.name.removesuffix("_ecc")
     shutil.copy(pki.leaf_pem, directory / f"{domain}.cer")
     shutil.copy(pki.int_pem, directory / "ca.cer")
-    shutil.copy(pki.fullchain, directory / "fullchain.cer")
+    shutil.copy(chain or pki.fullchain, directory / "fullchain.cer")
     shutil.copy(key or pki.key_pkcs1, directory / f"{domain}.key")
     return {"CERT_PATH": str(directory / f"{domain}.cer"), "CERT_KEY_PATH": str(directory / f"{domain}.key"),
             "CA_CERT_PATH": str(directory / "ca.cer"), "CERT_FULLCHAIN_PATH": str(directory / "fullchain.cer"),
@@ -253,6 +260,185 @@ def test_acme_sh_reloadcmd_needs_its_variables(home):
     assert "CERT_FULLCHAIN_PATH" in result.stderr
 
 
+# ------------------------------------------------------------------------------------------ the shared helper
+
+def hook_runs(pki, home, tmp_path, emulator, chain=None):
+    """(hook, environment, log prefix, domain) for a run of each hook on the same pair."""
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example", chain=chain)
+    acme = make_acme_domain(pki, tmp_path / ".acme.sh" / "www.cli.example", chain=chain)
+    return [(CERTBOT_HOOK, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)},
+             "slbcert certbot-deploy-hook", "www.cli.example"),
+            (ACME_HOOK, {**acme, **service_env(emulator)}, "slbcert acme-sh-reloadcmd", "www.cli.example")]
+
+
+def test_both_hooks_source_the_one_helper():
+    """The naming, the upload and the reading of its answer live in the helper only."""
+    for hook in (CERTBOT_HOOK, ACME_HOOK):
+        text = hook.read_text()
+        assert re.search(r'^\. "\$slbcert_common"$', text, re.M), hook
+        assert "/slbcert-hook-common.sh" in text, hook
+        assert re.search(r"^slbcert_hook_run ", text, re.M), hook
+        for duplicated in ("upload", "sed ", "certificate_name", "--json", "SLBCERT_BIN"):
+            assert not re.search(rf"^[^#]*{re.escape(duplicated)}", text, re.M), f"{hook.name}: {duplicated}"
+    common = COMMON.read_text()
+    assert not common.startswith("#!"), "the helper is sourced, not run"
+    assert not os.stat(COMMON).st_mode & stat.S_IXUSR, "the helper is sourced, not run: mode 0644"
+    assert "upload --json" in common
+    for shell in ("sh", "bash"):
+        if shutil.which(shell):
+            subprocess.run([shell, "-n", str(COMMON)], check=True)
+
+
+def test_hooks_run_the_helper_beside_them(pki, emulator, home, tmp_path):
+    """A copy of both hooks runs the helper of its own directory, with the domain and the two files."""
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for hook in (CERTBOT_HOOK, ACME_HOOK):
+        shutil.copy(hook, copies / hook.name)
+    for (hook, env, prefix, domain) in hook_runs(pki, home, tmp_path, emulator):
+        copy = copies / hook.name
+        missing = run_hook(copy, home, env)
+        assert missing.returncode == 1, missing
+        assert f"{prefix}: cannot read {copies}/slbcert-hook-common.sh" in missing.stderr, missing
+
+    (copies / COMMON.name).write_text('slbcert_hook_run() { echo "helper beside: $slbcert_hook|$1|$2|$3"; }\n')
+    for (hook, env, prefix, domain) in hook_runs(pki, home, tmp_path / "again", emulator):
+        result = run_hook(copies / hook.name, home, env)
+        assert result.returncode == 0, result
+        fullchain = env.get("CERT_FULLCHAIN_PATH") or env["RENEWED_LINEAGE"] + "/fullchain.pem"
+        key = env.get("CERT_KEY_PATH") or env["RENEWED_LINEAGE"] + "/privkey.pem"
+        assert result.stdout == f"helper beside: {prefix}|{domain}|{fullchain}|{key}\n", result
+    assert emulator.requests() == {}
+
+
+def test_certbot_hook_through_a_symlink(pki, emulator, home, tmp_path):
+    """ln -s .../certbot-deploy-hook.sh /etc/letsencrypt/renewal-hooks/deploy/slbcert: the link is followed
+    to the helper."""
+    deploy = tmp_path / "renewal-hooks" / "deploy"
+    deploy.mkdir(parents=True)
+    (deploy / "slbcert").symlink_to(CERTBOT_HOOK)
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    result = run_hook(deploy / "slbcert", home, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)})
+    assert result.returncode == 0, result
+    check_log_line(result, "slbcert certbot-deploy-hook", "www.cli.example", first=True)
+
+
+# ------------------------------------------------------------------------------------------ reading JSON
+
+def scraped(human_output):
+    """What the hooks' former sed expressions took from slbcert's human output: (names, regions)."""
+    names = re.findall(r"^ *Name: *(.*)$", human_output, re.M)
+    regions = re.findall(r"^ *Region: *([^ ]*)", human_output, re.M)
+    return names, regions
+
+
+# A CN is the certificate's own text (up to 64 characters): it can hold lines that look like slbcert's
+# human output, and like a top-level JSON member. The service reports it as it is.
+FORGING_CN = 'www\n  Name: forged\n  Region: forged\n  "RegionId": "forged",'
+
+
+@pytest.mark.parametrize("which", ["certbot", "acme.sh"])
+def test_hooks_read_json_not_the_human_output(pki, emulator, home, tmp_path, cli, which):
+    chain = pki.issue_leaf(FORGING_CN, ["www.cli.example"])
+    # The case is real: slbcert's human output for this certificate misleads a line scrape.
+    probe = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "real-name", *emulator.args())
+    assert probe.returncode == 0, probe
+    names, regions = scraped(probe.stdout)
+    assert names != ["real-name"] and regions != [REGION], probe.stdout
+    emulator.reset()
+
+    hook, env, prefix, domain = hook_runs(pki, home, tmp_path, emulator, chain=chain)[which == "acme.sh"]
+    # The hook asks for JSON: record what it passes to slbcert.
+    argv_file = tmp_path / "argv"
+    wrapper = tmp_path / "slbcert-recording"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >"{argv_file}"\nexec "{CLI}" "$@"\n')
+    wrapper.chmod(0o755)
+    result = run_hook(hook, home, {**env, "SLBCERT_BIN": str(wrapper)})
+    assert result.returncode == 0, result
+    [certificate] = emulator.certificates()
+    assert certificate["CommonName"] == FORGING_CN
+    expected = (f"{prefix}: {domain}: Uploaded {certificate['ServerCertificateId']} "
+                f"(name {certificate['ServerCertificateName']}, region {REGION})\n")
+    assert result.stdout == expected, result
+    assert "--json" in argv_file.read_text().splitlines()
+
+
+@pytest.mark.parametrize("which", ["certbot", "acme.sh"])
+def test_hooks_refuse_an_answer_that_is_not_json(pki, emulator, home, tmp_path, which):
+    """An slbcert that answers prose (here the real one, its --json taken away) is an error, not a guess."""
+    hook, env, prefix, domain = hook_runs(pki, home, tmp_path, emulator)[which == "acme.sh"]
+    wrapper = tmp_path / "slbcert-prose"
+    wrapper.write_text('#!/bin/sh\nfor a; do shift; [ "$a" = --json ] || set -- "$@" "$a"; done\n'
+                       f'exec "{CLI}" "$@"\n')
+    wrapper.chmod(0o755)
+    result = run_hook(hook, home, {**env, "SLBCERT_BIN": str(wrapper)})
+    assert result.returncode == 1, result
+    assert f"{prefix}: {domain}: slbcert upload succeeded, but its --json answer has no ServerCertificateId" \
+        in result.stderr, result
+    assert result.stdout == ""
+    assert len(emulator.certificates()) == 1
+
+
+def json_member(document, name):
+    """slbcert_json_member of the helper, run by sh on a document."""
+    script = f'. "{COMMON}"; slbcert_json_member "$1"'
+    result = subprocess.run(["sh", "-c", script, "sh", name], input=document, capture_output=True, text=True,
+                            timeout=30, check=True)
+    return result.stdout
+
+
+def test_json_member_reads_what_the_cli_prints(pki, emulator, cli):
+    """The helper's reader against the CLI's real --json layout: every top-level scalar member, nothing
+    from nested objects, nothing forged by a value."""
+    chain = pki.issue_leaf(FORGING_CN, ["www.cli.example"])
+    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--tag", "TagOnly=nested", "--json",
+                 *emulator.args())
+    assert result.returncode == 0, result
+    answer = result.json()
+    scalars = {name: value for name, value in answer.items() if not isinstance(value, (dict, list))}
+    assert {"Uploaded", "ServerCertificateId", "ServerCertificateName", "RegionId", "Fingerprint"} <= set(scalars)
+    for name, value in scalars.items():
+        if isinstance(value, bool):
+            expected = "true" if value else "false"
+        elif isinstance(value, str):
+            expected = json.dumps(value, ensure_ascii=False)[1:-1]     # the escapes as written
+        else:
+            expected = str(value)
+        assert json_member(result.stdout, name) == expected + "\n", name
+    assert json_member(result.stdout, "RegionId") == f"{REGION}\n"
+    assert json_member(result.stdout, "TagKey") == ""                 # only inside Tags
+    assert json_member(result.stdout, "Absent") == ""
+    # RegionCertificates repeats ServerCertificateId one level down: only the top-level one is read.
+    assert answer["RegionCertificates"][0]["ServerCertificateId"] == answer["ServerCertificateId"]
+    assert json_member(result.stdout, "ServerCertificateId") == answer["ServerCertificateId"] + "\n"
+
+
+# ------------------------------------------------------------------------------------------ the Debian package
+
+def test_the_package_installs_what_the_recipes_name():
+    """debian/slbcert.install puts the hooks and their helper in one directory, the one the unit's
+    ExecStart and the README's recipes name; the units go to /usr/share/slbcert as examples."""
+    installed = {}
+    for line in (REPO / "debian" / "slbcert.install").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            source, *destination = line.split()
+            if destination:
+                installed[source] = "/" + destination[0].strip("/") + "/" + Path(source).name
+    hooks = {path: installed.get(f"examples/hooks/{path.name}") for path in (CERTBOT_HOOK, ACME_HOOK, COMMON)}
+    assert hooks[CERTBOT_HOOK] == "/usr/libexec/slbcert/certbot-deploy-hook.sh", installed
+    assert {Path(p).parent for p in hooks.values()} == {Path("/usr/libexec/slbcert")}, installed
+    for unit in (SERVICE, TIMER, ENV_EXAMPLE):
+        assert installed.get(f"examples/hooks/{unit.name}") == f"/usr/share/slbcert/systemd/{unit.name}", installed
+    assert not any(p.startswith(("/usr/lib/systemd", "/lib/systemd")) for p in installed.values())
+    [exec_start] = values(unit_settings(SERVICE), "Service", "ExecStart")
+    assert exec_start == hooks[CERTBOT_HOOK]
+    readme = (REPO / "README.md").read_text()
+    recipes = readme[readme.index("## Renewal recipes"):readme.index("\n## ", readme.index("## Renewal recipes") + 1)]
+    for path in (hooks[CERTBOT_HOOK], hooks[ACME_HOOK], "/usr/share/slbcert/systemd/"):
+        assert path in recipes, path
+    assert "/usr/local/libexec/slbcert" in recipes, "the recipes also say how to install from a checkout"
+
+
 # ------------------------------------------------------------------------------------------ systemd
 
 def unit_settings(path):
@@ -302,7 +488,7 @@ def test_units_verify(tmp_path):
     if not analyze:
         pytest.skip("systemd-analyze is not installed")
     # ExecStart must name an executable that exists here: point it at this checkout's script.
-    service = SERVICE.read_text().replace("/usr/local/libexec/slbcert/certbot-deploy-hook.sh", str(CERTBOT_HOOK))
+    service = SERVICE.read_text().replace("/usr/libexec/slbcert/certbot-deploy-hook.sh", str(CERTBOT_HOOK))
     (tmp_path / SERVICE.name).write_text(service)
     shutil.copy(TIMER, tmp_path / TIMER.name)
     result = subprocess.run([analyze, "verify", "--man=no", str(tmp_path / SERVICE.name), str(tmp_path / TIMER.name)],
