@@ -34,7 +34,13 @@
  *
  * ## Secrets
  * Private keys, AccessKeySecrets, STS tokens and signatures never appear in an error message or a
- * log line. Key material held by a handle is wiped (OPENSSL_cleanse) when the handle is freed.
+ * log line. What the library holds of them (the key and passphrase inputs, the normalised key, the
+ * AccessKeySecret and STS token, signed requests and their C strings) lives on pages of its own that
+ * are marked MADV_DONTDUMP, so a core dump of the host process leaves them out, and is wiped
+ * (OPENSSL_cleanse) when released. Not covered: OpenSSL's own transient copies while it decodes a
+ * key, the short-lived copy of the key that goes into the request body (wiped after sending, but on
+ * the ordinary heap), the caller's own buffers, swap, and anything that can read this process's
+ * memory while it runs (a debugger, /proc/PID/mem as the same user or root).
  */
 #ifndef SLBCERT_H
 #define SLBCERT_H
