@@ -213,7 +213,7 @@ final class LastError {
     func record(_ error: SLBCertError) {
         let worded = CWording.apply(to: error)
         status = error.kind.status
-        message = OwnedCString(Redactor.redact(worded.message))
+        message = OwnedCString(worded.message)
         hint = OwnedCString(worded.hint)
         reason = OwnedCString(error.reason.rawValue)
         argument = OwnedCString(worded.argument)

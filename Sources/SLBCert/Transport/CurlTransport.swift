@@ -151,7 +151,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// Sorts libcurl's failures into the kinds callers act on differently.
     static func error(for code: CURLcode, detail: String, sink: ResponseSink, limit: Int) -> SLBCertError {
         let curlText = String(cString: curl_easy_strerror(code))
-        let message = detail.isEmpty ? curlText : detail
+        // libcurl's detail can quote what it was given (a URL): external text, redacted where it enters.
+        let message = detail.isEmpty ? curlText : Redactor.redact(detail)
         var error: SLBCertError
         switch code {
         case CURLE_WRITE_ERROR where sink.overflowed:
@@ -159,14 +160,17 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         case CURLE_OPERATION_TIMEDOUT:
             error = SLBCertError(.timeout, "The request timed out: \(message)",
                                  hint: "Raise the timeout, or check the network path to the endpoint.")
+            error.reason = .timedOut
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE,
              CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ISSUER_ERROR,
              CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
             error = SLBCertError(.tls, "TLS failed: \(message)",
-                                 hint: "Check the CA bundle (--ca-bundle or ALIBABA_CLOUD_CA_BUNDLE) and the endpoint's host name.")
+                                 hint: "Check the CA bundle (SLBCERT_CA_BUNDLE, ALIBABA_CLOUD_CA_BUNDLE, or the system's) and the endpoint's host name.")
+            error.reason = .tlsFailed
         default:
             error = SLBCertError(.network, "The connection failed: \(message)",
                                  hint: "Check the endpoint URL, DNS, proxy settings (HTTPS_PROXY, NO_PROXY) and the network.")
+            error.reason = .connectionFailed
         }
         error.transportCode = Int(code.rawValue)
         error.transportMessage = curlText
