@@ -67,13 +67,13 @@ package final class SecretMemory: @unchecked Sendable {
 
 /// Wipes a byte array in place (best effort for transient buffers).
 @inline(never)
-public func wipe(_ bytes: inout [UInt8]) {
+package func wipe(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBytes { raw in
         OPENSSL_cleanse(raw.baseAddress, raw.count)
     }
 }
 
 /// Wipes raw memory (for buffers handed across the C boundary).
-public func wipeMemory(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
+package func wipeMemory(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
     OPENSSL_cleanse(pointer, count)
 }
