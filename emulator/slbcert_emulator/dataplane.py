@@ -35,9 +35,12 @@ DEFAULT_MAX_CONNECTIONS = 64
 
 def parse_block(text):
     """`127.A.B.0/24` (or `127.A.B.0`) -> "127.A.B"; ValueError when it is not a loopback /24."""
-    network = ipaddress.ip_network(text if "/" in text else text + "/24", strict=True)
-    if network.version != 4 or network.prefixlen != 24 or not network.is_loopback:
-        raise ValueError("expected a /24 inside 127.0.0.0/8, e.g. 127.42.7.0/24")
+    try:
+        network = ipaddress.ip_network(text if "/" in text else text + "/24", strict=True)
+    except ValueError:
+        network = None
+    if network is None or network.version != 4 or network.prefixlen != 24 or not network.is_loopback:
+        raise ValueError(f"{text}: expected a /24 inside 127.0.0.0/8, e.g. 127.42.7.0/24")
     return str(network.network_address).rsplit(".", 1)[0]
 
 
