@@ -38,6 +38,12 @@ def free_port(address):
         return sock.getsockname()[1]
 
 
+def any_free_port():
+    """A port free on 127.0.0.1 now, so no wildcard listener holds it: for documents (seeds) that
+    name a port before the load balancer's address is known."""
+    return free_port("127.0.0.1")
+
+
 def ok(reply):
     assert reply.status == 200, reply.body
     return reply.json()

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from harness import KEY_ID, REGION, SECRET
-from lbs import (create_lb, create_listener, fingerprint_of_der, free_port, ok, served_certificate,
-                 served_fingerprint, upload)
+from lbs import (any_free_port, create_lb, create_listener, fingerprint_of_der, free_port, ok,
+                 served_certificate, served_fingerprint, upload)
 from slbcert_emulator.devcerts import cert_pem
 
 
@@ -135,19 +135,20 @@ def test_a_certificate_without_a_key_here_is_reported(emu, pki):
 
 
 def test_http_listeners_answer_in_plain_text_and_stopped_ones_not_at_all(emu):
+    running, stopped = any_free_port(), any_free_port()
     status, seeded = emu.admin("POST", "seed", {"AccessKeyId": KEY_ID, "RegionId": REGION, "LoadBalancers": [
-        {"Listeners": [{"ListenerPort": 18080, "ListenerProtocol": "http"},
-                       {"ListenerPort": 18081, "ListenerProtocol": "http", "Status": "stopped"}]}]})
+        {"Listeners": [{"ListenerPort": running, "ListenerProtocol": "http"},
+                       {"ListenerPort": stopped, "ListenerProtocol": "http", "Status": "stopped"}]}]})
     assert status == 200, seeded
     address = seeded["LoadBalancers"][0]["Address"]
-    with socket.create_connection((address, 18080), timeout=5) as sock:
+    with socket.create_connection((address, running), timeout=5) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(4096).startswith(b"HTTP/1.1 503 ")
     with pytest.raises(ConnectionRefusedError):
-        socket.create_connection((address, 18081), timeout=5)
+        socket.create_connection((address, stopped), timeout=5)
     assert emu.admin("POST", "reset")[0] == 200
     with pytest.raises(ConnectionRefusedError):  # reset closes every listener
-        socket.create_connection((address, 18080), timeout=5)
+        socket.create_connection((address, running), timeout=5)
 
 
 def test_without_loopback_aliases_the_api_works_and_listeners_say_why(monkeypatch, tmp_path):
