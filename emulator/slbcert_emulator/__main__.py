@@ -44,7 +44,9 @@ def _block(text):
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python3 -m slbcert_emulator",
-        description="A local Alibaba Cloud SLB (CLB) server-certificate service for offline tests. "
+        description="A local Alibaba Cloud SLB (CLB) for offline tests: server certificates, load "
+                    "balancers, HTTPS listeners and SNI domain extensions, each running listener "
+                    "serving TLS on its load balancer's own loopback address. "
                     "Prints its base URL on stdout once it accepts connections; stops on "
                     "SIGTERM or SIGINT.")
     parser.add_argument("--host", default="127.0.0.1",

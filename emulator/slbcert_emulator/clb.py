@@ -129,9 +129,9 @@ def _bool(name, value):
 
 # The HTTPS listener's attributes in DescribeLoadBalancerHTTPSListenerAttribute's order: how a
 # parameter is read, and the value a new listener gets when it is not sent (None: not shown).
-_P = _int_range(1, 65535)
+_PORT = _int_range(1, 65535)
 HTTPS_ATTRIBUTES = {
-    "BackendServerPort": (_P, None),
+    "BackendServerPort": (_PORT, None),
     "Bandwidth": (_bandwidth, None),
     "Scheduler": (_choice("wrr", "rr", "wlc"), "wrr"),
     "VServerGroupId": (_text(64), ""),
@@ -145,7 +145,7 @@ HTTPS_ATTRIBUTES = {
     "HealthCheckURI": (_matching(_URI), "/"),
     "HealthCheckHttpCode": (_http_codes, "http_2xx"),
     "HealthCheckMethod": (_choice("head", "get"), "head"),
-    "HealthCheckConnectPort": (_P, None),
+    "HealthCheckConnectPort": (_PORT, None),
     "HealthCheckInterval": (_int_range(1, 50), 2),
     "HealthCheckTimeout": (_int_range(1, 300), 5),
     "HealthyThreshold": (_int_range(2, 10), 3),
@@ -170,10 +170,10 @@ HTTPS_ATTRIBUTES = {
 READ_ONLY_ATTRIBUTES = {"XForwardedFor_ClientCertSubjectDN": "off", "XForwardedFor_ClientCertIssuerDN": "off",
                         "XForwardedFor_ClientCertFingerprint": "off",
                         "XForwardedFor_ClientCertClientVerify": "off"}
-HTTP_ONLY = {"ListenerForward": (_on_off, "off"), "ForwardPort": (_P, None)}
+HTTP_ONLY = {"ListenerForward": (_on_off, "off"), "ForwardPort": (_PORT, None)}
 HTTPS_ONLY = ("EnableHttp2", "TLSCipherPolicy", "CACertificateId")
 HTTP_ATTRIBUTES = {**{k: v for k, v in HTTPS_ATTRIBUTES.items() if k not in HTTPS_ONLY}, **HTTP_ONLY}
-SET_ONLY = ("BackendServerPort",)  # create-only (Set has no BackendServerPort)
+CREATE_ONLY = ("BackendServerPort",)  # Set has no BackendServerPort
 # In DescribeLoadBalancerListeners these sit on the listener; the rest in its *ListenerConfig.
 LISTENER_TOP_LEVEL = ("BackendServerPort", "Bandwidth", "Scheduler", "VServerGroupId", "Description",
                       "AclStatus", "AclType", "AclId")
@@ -685,7 +685,7 @@ class Clb:
         region = _region(params, required=False)
         lb_id = _required(params, "LoadBalancerId")
         port = _port(params)
-        names = [n for n in HTTPS_ATTRIBUTES if n not in SET_ONLY]
+        names = [n for n in HTTPS_ATTRIBUTES if n not in CREATE_ONLY]
         given = _read_attributes(params, HTTPS_ATTRIBUTES, names)
         if params.get("VServerGroup") is not None:
             _on_off("VServerGroup", params["VServerGroup"])

@@ -117,6 +117,7 @@ class Route:
     protocol: str
     default: ServedCertificate = None
     extensions: tuple = ()  # ServedDomain, in creation order
+    tls13: bool = False  # only tls_cipher_policy_1_2_strict_with_1_3 offers TLS 1.3
 
 
 class _Endpoint:
@@ -238,6 +239,8 @@ class DataPlane:
         if route.default is None:
             raise _CertificateError(f"the default certificate of {route.name} is gone")
         context = self._new_context(route.default)
+        if not route.tls13:
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
         contexts, extensions = {}, []
         for served in route.extensions:
             try:

@@ -45,6 +45,8 @@ def _list(doc, name, where):
 
 
 def account_of(doc, known_key_ids):
+    if not isinstance(doc, dict):
+        raise SeedError("a seed document must be an object")
     key_id, account_id = doc.get("AccessKeyId"), doc.get("AccountId")
     if key_id is not None:
         if key_id not in known_key_ids:

@@ -109,13 +109,13 @@ class Emulator:
             self.seed(doc)
 
     def seed(self, doc):
-        account_id = seed.account_of(doc if isinstance(doc, dict) else {}, self.auth.key_ids)
+        account_id = seed.account_of(doc, self.auth.key_ids)
         created = seed.apply(doc, account_id, self.store, self.operations, self.clb)
         self.sync_data_plane()
         return created
 
     def _routes(self, tx):
-        """{(address, port): (load balancer, listener, extensions, Route)} of running listeners."""
+        """{(address, port): Route} of every running listener."""
         running = tx.running_listeners()
         wanted = [li.server_certificate_id for _, li, _ in running]
         wanted += [e.server_certificate_id for _, _, exts in running for e in exts]
@@ -128,12 +128,12 @@ class Emulator:
 
         routes = {}
         for lb, listener, extensions in running:
-            route = Route(
+            domains = [ServedDomain(e.domain, served(e.server_certificate_id)) for e in extensions]
+            routes[(lb.address, listener.port)] = Route(
                 name=f"{lb.id}:{listener.port}", protocol=listener.protocol,
                 default=served(listener.server_certificate_id) if listener.protocol == "https" else None,
-                extensions=tuple(ServedDomain(e.domain, served(e.server_certificate_id))
-                                 for e in extensions if served(e.server_certificate_id)))
-            routes[(lb.address, listener.port)] = route
+                extensions=tuple(d for d in domains if d.certificate is not None),
+                tls13=listener.attributes.get("TLSCipherPolicy") == "tls_cipher_policy_1_2_strict_with_1_3")
         return routes
 
     def sync_data_plane(self):

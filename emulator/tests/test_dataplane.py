@@ -173,3 +173,22 @@ def test_without_loopback_aliases_the_api_works_and_listeners_say_why(monkeypatc
         assert plane.status() == {(f"{block.prefix}.2", 8443): (False, block.error, ())}
     finally:
         plane.close()
+
+
+def test_the_tls_policy_decides_whether_tls_1_3_is_offered(emu, pki):
+    cert = upload(emu, pki, "www.example.com", ("www.example.com",))
+    lb = create_lb(emu)
+    port = create_listener(emu, lb, cert["ServerCertificateId"])
+
+    def negotiated():
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with socket.create_connection((lb["Address"], port), timeout=5) as sock:
+            with context.wrap_socket(sock) as tls:
+                return tls.version()
+
+    assert negotiated() == "TLSv1.2"  # tls_cipher_policy_1_0, the default, tops out at TLS 1.2
+    ok(emu.call("SetLoadBalancerHTTPSListenerAttribute", {
+        "RegionId": REGION, "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": str(port),
+        "TLSCipherPolicy": "tls_cipher_policy_1_2_strict_with_1_3"}))
+    assert negotiated() == "TLSv1.3"
