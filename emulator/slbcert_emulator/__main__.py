@@ -110,7 +110,9 @@ def main(argv=None):
         signal.signal(signum, lambda *_: stop.set())
     # serve_forever runs in a thread: shutdown() called from a signal handler on the serving
     # thread itself would wait forever.
-    serving = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
+    # A short poll interval: a stop signal takes effect within 0.1 s instead of 0.5 s.
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="serve",
+                               daemon=True)
     serving.start()
     print(server.base_url, flush=True)
     stop.wait()

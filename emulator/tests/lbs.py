@@ -5,6 +5,7 @@ import socket
 import ssl
 
 from harness import REGION
+from pki import rsa_key
 
 SPEC = "slb.s2.small"  # guaranteed-performance: SNI allowed
 
@@ -50,7 +51,6 @@ def ok(reply):
 
 
 def upload(emu, pki, common_name, sans, region=REGION, name=None, key_index=0):
-    from pki import rsa_key
     certificate, key, _ = pki.upload_pair(common_name, sans, key=rsa_key(2048, key_index))
     return ok(emu.call("UploadServerCertificate", {
         "RegionId": region, "ServerCertificate": certificate, "PrivateKey": key,

@@ -1,6 +1,7 @@
 """The data plane: each load balancer's own loopback address, real TLS by SNI on each running
 listener, a switch visible at the next handshake, and failures reported instead of crashing."""
 
+import errno
 import random
 import socket
 import ssl
@@ -12,6 +13,7 @@ import pytest
 from harness import KEY_ID, REGION, SECRET
 from lbs import (any_free_port, create_lb, create_listener, fingerprint_of_der, free_port, ok,
                  served_certificate, served_fingerprint, upload)
+from slbcert_emulator import dataplane
 from slbcert_emulator.devcerts import cert_pem
 
 
@@ -153,10 +155,6 @@ def test_http_listeners_answer_in_plain_text_and_stopped_ones_not_at_all(emu):
 
 def test_without_loopback_aliases_the_api_works_and_listeners_say_why(monkeypatch, tmp_path):
     """As on a host where only 127.0.0.1 is configured (macOS): no crash, a clear reason."""
-    import errno
-
-    from slbcert_emulator import dataplane
-
     real_bind = socket.socket.bind
 
     def bind(sock, address):

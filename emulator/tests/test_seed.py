@@ -2,6 +2,8 @@
 
 import json
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -93,8 +95,6 @@ def test_a_seed_file_fills_a_new_data_directory_once(start_emulator, pki, tmp_pa
 
 
 def test_a_bad_seed_file_stops_the_start(tmp_path):
-    import subprocess
-    import sys
     seed_file = tmp_path / "seed.json"
     seed_file.write_text(json.dumps({"AccessKeyId": "LTAInobody", "RegionId": REGION}))
     result = subprocess.run([sys.executable, "-m", "slbcert_emulator", "--data-dir", str(tmp_path / "d"),

@@ -1,11 +1,14 @@
 """SQLite storage: data survives restarts (also kill -9), concurrent requests lose nothing."""
 
 import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from harness import REGION, upload_params
+from lbs import create_lb, create_listener, https_attribute, ok, served_fingerprint, set_faults, upload
 
 UPLOAD = "UploadServerCertificate"
 
@@ -71,7 +74,6 @@ def test_quota_holds_under_concurrency(start_emulator, pki):
 
 def rotation_setup(emu, pki):
     """An instance with two listeners, one with a domain extension; what a restart must keep."""
-    from lbs import create_lb, create_listener, ok, upload
     default = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=0)
     sni = upload(emu, pki, "api.example.com", ("api.example.com",), key_index=1)
     lb = create_lb(emu, LoadBalancerName="kept")
@@ -83,7 +85,6 @@ def rotation_setup(emu, pki):
 
 
 def state_of(emu, s):
-    from lbs import https_attribute, ok
     listed = ok(emu.call("DescribeLoadBalancerListeners", {"RegionId": REGION}))
     extensions = ok(emu.call("DescribeDomainExtensions", {
         "RegionId": REGION, "LoadBalancerId": s["lb"]["LoadBalancerId"], "ListenerPort": str(s["ports"][0])}))
@@ -99,7 +100,6 @@ def state_of(emu, s):
 
 
 def test_load_balancers_survive_a_kill_and_serve_again(start_emulator, pki, tmp_path):
-    from lbs import served_fingerprint
     first = start_emulator(data_dir=tmp_path / "data")
     s = rotation_setup(first, pki)
     before = state_of(first, s)
@@ -114,9 +114,6 @@ def test_load_balancers_survive_a_kill_and_serve_again(start_emulator, pki, tmp_
 
 def stalled(emu, action, params):
     """Start `action` with a stall inside its open transaction; return once it is stalled."""
-    import threading
-    import time
-    from lbs import set_faults
     set_faults(emu, {"action": action, "fault": "stall-before-commit", "delay_ms": 30000})
     errors = []
     caller = threading.Thread(target=lambda: errors.append(_swallow(lambda: emu.call(action, params))),
@@ -139,7 +136,6 @@ def _swallow(call):
 @pytest.mark.parametrize("action", ["DeleteLoadBalancer", "SetLoadBalancerHTTPSListenerAttribute",
                                     "SetDomainExtensionAttribute"])
 def test_a_kill_mid_operation_leaves_nothing_half_applied(start_emulator, pki, tmp_path, action):
-    from lbs import ok, upload
     first = start_emulator(data_dir=tmp_path / "data")
     s = rotation_setup(first, pki)
     renewed = upload(first, pki, "www.example.com", ("www.example.com", "api.example.com"), key_index=2)
@@ -166,7 +162,6 @@ def test_a_kill_mid_operation_leaves_nothing_half_applied(start_emulator, pki, t
 
 
 def test_concurrent_changes_of_many_instances(start_emulator, pki):
-    from lbs import create_lb, create_listener, ok, served_fingerprint, upload
     emu = start_emulator()
     certs = [upload(emu, pki, "www.example.com", ("www.example.com",), key_index=i) for i in range(2)]
 
