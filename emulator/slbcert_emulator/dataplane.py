@@ -139,6 +139,9 @@ class DataPlane:
     def __init__(self, tls_dir, block, max_connections=DEFAULT_MAX_CONNECTIONS):
         self._tls_dir = tls_dir
         make_private_dir(tls_dir)
+        for name in os.listdir(tls_dir):  # left by a process killed between writing and loading
+            if name.endswith(".pem"):
+                os.unlink(os.path.join(tls_dir, name))
         self.block = block
         self._lock = threading.Lock()
         self._endpoints = {}  # (address, port) -> _Endpoint

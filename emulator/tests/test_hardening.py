@@ -25,6 +25,10 @@ def test_the_data_directory_and_database_are_owner_only(start_emulator, pki, tmp
                  "requests.log"):
         assert mode(data / name) == 0o600, name
     assert os.listdir(data / "tls") == []  # key files are removed once loaded
+    emu.stop()
+    (data / "tls" / "left-by-a-kill.pem").write_text("a key")
+    start_emulator(data_dir=data)
+    assert os.listdir(data / "tls") == []
 
 
 def test_an_existing_database_is_tightened_and_a_shared_directory_left_alone(start_emulator, tmp_path):
