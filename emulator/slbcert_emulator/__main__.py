@@ -1,6 +1,7 @@
 """Command line: python3 -m slbcert_emulator --data-dir DIR --access-key ID:SECRET ..."""
 
 import argparse
+import os
 import logging
 import signal
 import sys
@@ -42,8 +43,10 @@ def _block(text):
 
 
 def parse_args(argv):
+    # The name it was started by: `slbcert-emulator` (the installed command) or `python3 -m ...`.
+    invoked = os.path.basename(sys.argv[0])
     parser = argparse.ArgumentParser(
-        prog="python3 -m slbcert_emulator",
+        prog="python3 -m slbcert_emulator" if invoked in ("__main__.py", "-m", "") else invoked,
         description="A local Alibaba Cloud SLB (CLB) for offline tests: server certificates, load "
                     "balancers, HTTPS listeners and SNI domain extensions, each running listener "
                     "serving TLS on its load balancer's own loopback address. "

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// How to reach the ECS instance metadata service (spec section 7).
+/// How to reach the ECS instance metadata service (docs/protocol.md section 7).
 public struct ECSMetadataOptions: Sendable {
     public static let defaultEndpoint = "http://100.100.100.200"
 

@@ -1,5 +1,5 @@
 /// Turns the service's answers into results or `SLBCertError`s, and says which failures are worth
-/// retrying (spec sections 5 and 8).
+/// retrying (docs/protocol.md sections 5 and 8).
 enum ServiceAnswer {
     /// The JSON body of a successful answer, or the error it carries.
     static func decode(_ response: HTTPResponse) throws(SLBCertError) -> JSON {
@@ -78,7 +78,7 @@ enum ServiceAnswer {
         }
     }
 
-    /// Transient failures (spec section 8): worth another attempt.
+    /// Transient failures (docs/protocol.md section 8): worth another attempt.
     static func isRetryable(_ error: SLBCertError) -> Bool {
         switch error.kind {
         case .network, .timeout:
