@@ -606,6 +606,26 @@ size_t slbcert_server_certificate_tag_count(const slbcert_server_certificate *ce
 /** Reads tag @p index. @return ::SLBCERT_OK or ::SLBCERT_ERANGE. */
 int slbcert_server_certificate_tag(const slbcert_server_certificate *certificate, size_t index,
                                    const char **key, const char **value);
+
+/**
+ * Whole days left before a certificate expires (its ExpireTimeStamp), rounded down: 9.5 days left is
+ * 9, half a day after expiry is -1.
+ * @param certificate a certificate of a list or an upload result.
+ * @param now_ms      the instant to count from, in ms since the epoch; 0: the system clock.
+ * @param days        receives the days left (negative once expired).
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL argument or a negative @p now_ms.
+ */
+int slbcert_server_certificate_days_left(const slbcert_server_certificate *certificate, int64_t now_ms, int64_t *days);
+
+/**
+ * Lists the region's certificates that expire within @p within_days days (fewer whole days left than
+ * that, expired ones included), soonest first: describe, filtered for expiry monitoring.
+ * @param out          receives the list; free it with slbcert_certificate_list_free().
+ * @param within_days  0 to 36500.
+ * @param now_ms       the instant to count from, in ms since the epoch; 0: the system clock.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a bad argument, or the describe's failure.
+ */
+int slbcert_client_expiring(slbcert_certificate_list **out, slbcert_client *client, int within_days, int64_t now_ms);
 /**@}*/
 
 #ifdef __cplusplus

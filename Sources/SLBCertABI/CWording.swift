@@ -15,13 +15,16 @@ enum CWording {
         "endpoint": "endpoint",
         "userAgentSuffix": "user_agent_suffix",
         "caBundle": "ca_bundle",
+        "within": "within_days",
     ]
 
     static func apply(to error: SLBCertError) -> (message: String, hint: String, argument: String) {
         let field = fields[error.argument] ?? error.argument
         switch error.reason {
         case .settingOutOfRange:
-            guard let setting = ClientSetting(rawValue: error.argument) else { break }
+            guard let setting = ClientSetting(rawValue: error.argument) else {
+                return ("\(field) is \(error.value): \(error.message)", error.hint, field)
+            }
             let unit = setting.unit.isEmpty ? "" : " (milliseconds)"
             return ("slbcert_client_options.\(field) is \(error.value); it must be \(setting.range.lowerBound) to \(setting.range.upperBound)\(unit), or 0 for the default.",
                     "", field)

@@ -373,3 +373,26 @@ public func slbcert_server_certificate_tag(_ c: OpaquePointer?, _ index: Int, _ 
         value?.pointee = tagValue.borrowed
     }
 }
+
+@c @implementation
+public func slbcert_server_certificate_days_left(_ c: OpaquePointer?, _ now_ms: Int64, _ days: UnsafeMutablePointer<Int64>?) -> Int32 {
+    withStatus { () throws(SLBCertError) in
+        guard let handle = server(c) else { throw invalid("certificate is NULL.") }
+        guard let days else { throw invalid("days is NULL.") }
+        guard now_ms >= 0 else { throw invalid("now_ms is negative.") }
+        days.pointee = Expiry.daysLeft(handle.certificate, now: now_ms == 0 ? UTCTime.nowMilliseconds() : now_ms)
+    }
+}
+
+@c @implementation
+public func slbcert_client_expiring(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?, _ within_days: Int32,
+                                    _ now_ms: Int64) -> Int32 {
+    out?.pointee = nil
+    return withStatus { () throws(SLBCertError) in
+        guard let out else { throw invalid("out is NULL.") }
+        guard let handle = clientHandle(client) else { throw invalid("client is NULL.") }
+        guard now_ms >= 0 else { throw invalid("now_ms is negative.") }
+        let expiring = try handle.client.expiring(within: Int(within_days), now: now_ms == 0 ? nil : now_ms)
+        out.pointee = retainHandle(CertificateListHandle(expiring, requestId: expiring.first?.requestId ?? ""))
+    }
+}

@@ -43,14 +43,19 @@ struct SLBCertCommand: ParsableCommand {
           slbcert list --region cn-hangzhou --json
         """,
         version: SLBCertVersion.string,
-        subcommands: [Inspect.self, Normalize.self, Upload.self, List.self, Rename.self, Delete.self, Sign.self])
+        subcommands: [Inspect.self, Normalize.self, Upload.self, List.self, Rename.self, Delete.self, Sign.self,
+                      CheckExpiry.self])
 }
 
 /// Thrown by commands that have already printed what went wrong and only need to exit.
 struct Exit: Error {
-    let status: ExitStatus
+    let code: Int32
     init(status: ExitStatus) {
-        self.status = status
+        code = status.rawValue
+    }
+    /// For commands with statuses of their own (check-expiry speaks the monitoring-plugin convention).
+    init(code: Int32) {
+        self.code = code
     }
 }
 
@@ -61,15 +66,18 @@ enum Main {
             var command = try SLBCertCommand.parseAsRoot()
             try command.run()
         } catch let exit as Exit {
-            Glibc.exit(exit.status.rawValue)
+            Glibc.exit(exit.code)
         } catch let error as SLBCertError {
             Output.error(error, json: CommandLine.arguments.contains("--json"))
             Glibc.exit(ExitStatus(error).rawValue)
         } catch {
-            // Help and --version exit 0 through ArgumentParser; every other parse failure is a usage error.
+            // Help and --version exit 0 through ArgumentParser; every other parse failure is a usage
+            // error, which for the monitoring check is UNKNOWN (3) like any failure to check.
             if SLBCertCommand.exitCode(for: error) == .success { SLBCertCommand.exit(withError: error) }
             Output.standardError(SLBCertCommand.fullMessage(for: error))
-            Glibc.exit(ExitStatus.usage.rawValue)
+            let isCheck = CommandLine.arguments.dropFirst().first == CheckExpiry.configuration.commandName
+            if isCheck { print("EXPIRY UNKNOWN - \(SLBCertCommand.message(for: error))") }
+            Glibc.exit(isCheck ? Expiry.State.unknown.rawValue : ExitStatus.usage.rawValue)
         }
     }
 }

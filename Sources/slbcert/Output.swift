@@ -40,6 +40,12 @@ enum Output {
         return .object(members)
     }
 
+    /// "9 days left", "1 day left", "expired 3 days ago".
+    static func daysLeft(_ days: Int64) -> String {
+        if days >= 0 { return days == 1 ? "1 day left" : "\(days) days left" }
+        return days == -1 ? "expired 1 day ago" : "expired \(-days) days ago"
+    }
+
     static func json(_ value: JSON) {
         print(value.serialized(pretty: true))
     }

@@ -117,9 +117,13 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the region's server certificates.",
         discussion: """
+        With --expiring-within, only the certificates that expire within that many days (or already \
+        have), soonest first, with the days left.
+
         Examples:
           slbcert list --region cn-hangzhou
           slbcert list --tag env=prod --json
+          slbcert list --expiring-within 30
         """)
 
     @OptionGroup var service: ServiceOptions
@@ -133,20 +137,39 @@ struct List: ParsableCommand {
     @Option(name: .customLong("tag"), help: ArgumentHelp("Only certificates with this tag KEY=VALUE (repeatable).", valueName: "key=value"))
     var tags: [KeyValue] = []
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only certificates that expire within this many days (or have expired), soonest first.", valueName: "days"))
+    var expiringWithin: Int?
+
     @Flag(help: "Print JSON (the service's field names).")
     var json = false
 
     func run() throws {
         let client = try service.client()
-        let (certificates, requestId) = try client.describe(DescribeFilter(serverCertificateId: id, resourceGroupId: resourceGroup,
+        var (certificates, requestId) = try client.describe(DescribeFilter(serverCertificateId: id, resourceGroupId: resourceGroup,
                                                                            tags: tags.map { .init(key: $0.key, value: $0.value) }))
+        let now = UTCTime.nowMilliseconds()
+        if let expiringWithin {
+            do {
+                certificates = try Expiry.expiring(certificates, within: expiringWithin, now: now)
+            } catch {
+                throw Flags.rewordDays(error, flag: "--expiring-within")
+            }
+        }
         if json {
-            Output.json(.object([("RequestId", .string(requestId)), ("ServerCertificates", .array(certificates.map(\.json)))]))
+            Output.json(.object([("RequestId", .string(requestId)), ("ServerCertificates", .array(certificates.map { certificate in
+                guard expiringWithin != nil, case .object(let fields) = certificate.json else { return certificate.json }
+                return .object(fields + [("DaysLeft", .number(Double(Expiry.daysLeft(certificate, now: now))))])
+            }))]))
             return
         }
-        if certificates.isEmpty { print("No server certificates in \(client.configuration.regionId)."); return }
+        if certificates.isEmpty {
+            print(expiringWithin.map { "No server certificate in \(client.configuration.regionId) expires within \($0) days." }
+                  ?? "No server certificates in \(client.configuration.regionId).")
+            return
+        }
         for certificate in certificates {
-            print("\(certificate.serverCertificateId)  \(certificate.serverCertificateName)  \(certificate.commonName)  expires \(certificate.expireTime)")
+            let left = expiringWithin.map { _ in "  (\(Output.daysLeft(Expiry.daysLeft(certificate, now: now))))" } ?? ""
+            print("\(certificate.serverCertificateId)  \(certificate.serverCertificateName)  \(certificate.commonName)  expires \(certificate.expireTime)\(left)")
             print("    \(certificate.fingerprint)")
         }
     }

@@ -82,6 +82,14 @@ enum Flags {
         "region": "--region", "endpoint": "--endpoint", "caBundle": "--ca-bundle",
     ]
 
+    /// A days threshold out of range, in the flag's words.
+    static func rewordDays(_ error: SLBCertError, flag: String) -> SLBCertError {
+        guard error.reason == .settingOutOfRange else { return error }
+        var error = error
+        error.message = "\(flag) \(error.value) is out of range: it must be \(Expiry.daysRange.lowerBound) to \(Expiry.daysRange.upperBound) days."
+        return error
+    }
+
     static func reword(_ error: SLBCertError, options: ServiceOptions) -> SLBCertError {
         var error = error
         let flag = flags[error.argument] ?? error.argument

@@ -2787,6 +2787,36 @@ static void run_client_tests(void) {
     }
     result = NULL;
     CHECK(sink.skipped_lines == 1, "client_upload(again): an INFO line says the upload was skipped");
+    /* Expiry monitoring: days left rounded down, and the region's certificates expiring within N days. */
+    {
+        slbcert_certificate_list *all = describe(client, NULL, "client_describe(for expiry)");
+        const slbcert_server_certificate *c = slbcert_certificate_list_get(all, 0);
+        int64_t expires = slbcert_server_certificate_expire_time_ms(c), days = 12345;
+        const int64_t day = 86400000;
+        expect_ok(slbcert_server_certificate_days_left(c, expires - 9 * day - day / 2, &days), "server_certificate_days_left(9.5 days before)");
+        CHECK(days == 9, "9.5 days before expiry: 9 days left (got %lld)", (long long)days);
+        expect_ok(slbcert_server_certificate_days_left(c, expires + day / 2, &days), "server_certificate_days_left(half a day after)");
+        CHECK(days == -1, "half a day after expiry: -1 (got %lld)", (long long)days);
+        expect_fail(slbcert_server_certificate_days_left(NULL, 0, &days), SLBCERT_EINVAL, "server_certificate_days_left(NULL)");
+        expect_fail(slbcert_server_certificate_days_left(c, 0, NULL), SLBCERT_EINVAL, "server_certificate_days_left(days NULL)");
+        expect_fail(slbcert_server_certificate_days_left(c, -5, &days), SLBCERT_EINVAL, "server_certificate_days_left(now_ms -5)");
+        slbcert_certificate_list *soon = SENTINEL;
+        expect_ok(slbcert_client_expiring(&soon, client, 10, expires - 9 * day), "client_expiring(within 10 days, 9 days before)");
+        CHECK(slbcert_certificate_list_count(soon) == 1, "client_expiring: the certificate with 9 days left is within 10");
+        slbcert_certificate_list_free(soon);
+        soon = SENTINEL;
+        expect_ok(slbcert_client_expiring(&soon, client, 9, expires - 9 * day), "client_expiring(within 9 days, 9 days before)");
+        CHECK(slbcert_certificate_list_count(soon) == 0, "client_expiring: 9 days left is not within 9");
+        slbcert_certificate_list_free(soon);
+        soon = SENTINEL;
+        EXPECT_FAIL_NULL(slbcert_client_expiring(&soon, client, 36501, 0), SLBCERT_EINVAL, soon, "client_expiring(within 36501)");
+        CHECK(str_eq(slbcert_last_error_argument(), "within_days"), "client_expiring(within 36501): argument within_days");
+        soon = SENTINEL;
+        EXPECT_FAIL_NULL(slbcert_client_expiring(&soon, NULL, 30, 0), SLBCERT_EINVAL, soon, "client_expiring(client NULL)");
+        expect_fail(slbcert_client_expiring(NULL, client, 30, 0), SLBCERT_EINVAL, "client_expiring(out NULL)");
+        slbcert_certificate_list_free(all);
+    }
+
     CHECK(admin_number("certificates") == 1, "the emulator still stores 1 certificate");
 
     /* Describe, without and with filters. */

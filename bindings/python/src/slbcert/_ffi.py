@@ -417,6 +417,8 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Callable[..., Any]]] = (
     ("slbcert_server_certificate_request_id", c_char_p, [ServerCertificateP], _TEXT),
     ("slbcert_server_certificate_tag_count", c_size_t, [ServerCertificateP], _VALUE),
     ("slbcert_server_certificate_tag", c_int, [ServerCertificateP, c_size_t, _cchar_pp, _cchar_pp], _STATUS),
+    ("slbcert_server_certificate_days_left", c_int, [ServerCertificateP, c_int64, POINTER(c_int64)], _STATUS),
+    ("slbcert_client_expiring", c_int, [POINTER(CertificateListP), ClientP, c_int, c_int64], _STATUS),
 )
 
 

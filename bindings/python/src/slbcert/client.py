@@ -10,12 +10,12 @@ import weakref
 from contextlib import nullcontext
 from ctypes import byref, c_char_p, c_long
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _ffi
 from ._ffi import HandleOwner, lib
-from .bundle import Bundle, datetime_from_ms
+from .bundle import Bundle, datetime_from_ms, ms_from_datetime
 from .credentials import Credentials, SecretInput
 from .errors import InvalidArgument, ValidationError
 from .signing import placement_code, signature_version_code
@@ -471,6 +471,21 @@ class Client(HandleOwner):
         listing = _ffi.CertificateListP()
         with self._handle.use() as client:
             lib.slbcert_client_describe(byref(listing), client, byref(options))
+        return CertificateList(listing)
+
+    def expiring(self, within: Union[timedelta, int] = timedelta(days=30), now: Optional[datetime] = None) -> CertificateList:
+        """The region's certificates that expire within ``within`` (or have expired), soonest first
+        (``slbcert_client_expiring``): for monitoring.
+
+        Args:
+            within: a :class:`datetime.timedelta` (whole days count) or a number of days.
+            now: the instant to count from (an aware ``datetime``); ``None``: the system clock.
+        """
+        days = within.days if isinstance(within, timedelta) else int(within)
+        listing = _ffi.CertificateListP()
+        with self._handle.use() as client:
+            lib.slbcert_client_expiring(byref(listing), client, max(-(2 ** 31), min(2 ** 31 - 1, days)),
+                                        0 if now is None else max(1, ms_from_datetime(now)))
         return CertificateList(listing)
 
     def rename(self, server_certificate_id: str, name: str) -> None:
