@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-VERSION        := 1.0.0
+VERSION        := 1.1.0
 SOVERSION      := 1
 PREFIX         ?= /usr/local
 DESTDIR        ?=

@@ -56,11 +56,11 @@ extern "C" {
 /** @name Version */
 /**@{*/
 #define SLBCERT_VERSION_MAJOR 1
-#define SLBCERT_VERSION_MINOR 0
+#define SLBCERT_VERSION_MINOR 1
 #define SLBCERT_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH, as slbcert_version_number() returns it. */
 #define SLBCERT_VERSION_NUMBER (SLBCERT_VERSION_MAJOR * 10000 + SLBCERT_VERSION_MINOR * 100 + SLBCERT_VERSION_PATCH)
-#define SLBCERT_VERSION_STRING "1.0.0"
+#define SLBCERT_VERSION_STRING "1.1.0"
 
 /** @return the library's version as "MAJOR.MINOR.PATCH" (static storage). Compare with SLBCERT_VERSION_STRING. */
 const char *slbcert_version(void);

@@ -11,7 +11,7 @@ SERVICE_COMMANDS = ["upload", "list", "rename", "delete"]
 def test_version(cli):
     result = cli("--version")
     assert result.returncode == 0, result
-    assert result.stdout.strip() == "1.0.0", result
+    assert result.stdout.strip() == "1.1.0", result
 
 
 def test_root_help_lists_every_subcommand(cli):

@@ -39,7 +39,7 @@ def test_version_matches_binding() -> None:
     assert number // 100 % 100 >= _ffi.BINDING_VERSION[1]
     major, minor, patch = (int(p) for p in slbcert.library_version().split("."))
     assert number == major * 10000 + minor * 100 + patch
-    assert slbcert.__version__ == "1.0.0"
+    assert slbcert.__version__ == "1.1.0"
 
 
 def test_library_path_is_what_was_asked_for() -> None:

@@ -27,7 +27,7 @@ from . import errors
 __all__ = ["lib", "library_path", "BINDING_VERSION", "LIBRARY_ENV"]
 
 #: The binding's own version; the library must have the same major and at least this minor.
-BINDING_VERSION = (1, 0, 0)
+BINDING_VERSION = (1, 1, 0)
 #: The environment variable that names the library file to load first.
 LIBRARY_ENV = "SLBCERT_LIBRARY"
 SONAME = "libslbcert.so.1"
