@@ -78,7 +78,7 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/slbcert.h $(DESTDIR)$(BINDIR)/slbcert
 
 # ---------------------------------------------------------------------------------------------- tests
-test: deps all test-symbols test-c test-swift test-emulator test-python test-example test-cli test-deb
+test: deps all test-symbols test-abi test-c test-swift test-emulator test-python test-example test-cli test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -133,6 +133,7 @@ bench-sign: deps lib
 	$(PYTHON) bench/sign_bench.py --extra $(BUILD)/bench/bench_sign
 
 include mk/deb.mk
+include mk/abi.mk
 
 # ---------------------------------------------------------------------------------------------- tools
 clean:
