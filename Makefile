@@ -99,7 +99,7 @@ uninstall:
 	      $(DESTDIR)$(BASHCOMPDIR)/slbcert $(DESTDIR)$(ZSHCOMPDIR)/_slbcert $(DESTDIR)$(FISHCOMPDIR)/slbcert.fish
 
 # ---------------------------------------------------------------------------------------------- tests
-test: deps all test-symbols test-abi test-c test-swift test-emulator test-python test-example test-cli test-deb
+test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator test-python test-example test-cli test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -155,6 +155,7 @@ bench-sign: deps lib
 
 include mk/deb.mk
 include mk/abi.mk
+include mk/docs.mk
 
 # ---------------------------------------------------------------------------------------------- tools
 clean:
