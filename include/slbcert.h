@@ -600,8 +600,8 @@ int slbcert_upload_options_init(slbcert_upload_options *options, unsigned int ve
  * @param client  the client.
  * @param bundle  the certificate chain and key (slbcert_bundle_parse()).
  * @param options name, tags and behaviour, or NULL for the defaults.
- * @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument or bad options; ::SLBCERT_EUNCONFIRMED (see
- *         above); otherwise the status of the failure (::SLBCERT_ESERVICE, ::SLBCERT_ENETWORK, ::SLBCERT_ETLS,
+ * @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument or bad options; ::SLBCERT_EVALIDATION (nothing
+ *         was sent); ::SLBCERT_EUNCONFIRMED (see above); otherwise the status of the failure (::SLBCERT_ESERVICE, ::SLBCERT_ENETWORK, ::SLBCERT_ETLS,
  *         ::SLBCERT_ETIMEOUT, ::SLBCERT_EPROTOCOL, ::SLBCERT_ECREDENTIALS), details in the last error.
  */
 int slbcert_client_upload(slbcert_upload_result **out, slbcert_client *client,
