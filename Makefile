@@ -40,7 +40,8 @@ VALGRIND       := valgrind --quiet --leak-check=full --errors-for-leak-kinds=def
 # pkg-config against the build tree, as a user of an uninstalled build does it.
 PKG_BUILD      := PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/lib/pkgconfig
 
-.PHONY: all lib cli completions deps deps-build install uninstall test test-swift test-c test-symbols test-emulator \
+.PHONY: all lib cli completions deps deps-build install uninstall test test-swift test-c test-symbols test-install \
+        test-emulator \
         test-python test-example test-cli emulator demo bench bench-load bench-sign bench-client clean
 
 all: lib cli completions
@@ -92,14 +93,20 @@ install: all
 	install -m 0644 $(COMPLETIONS)/slbcert $(DESTDIR)$(BASHCOMPDIR)/slbcert
 	install -m 0644 $(COMPLETIONS)/_slbcert $(DESTDIR)$(ZSHCOMPDIR)/_slbcert
 	install -m 0644 $(COMPLETIONS)/slbcert.fish $(DESTDIR)$(FISHCOMPDIR)/slbcert.fish
+	@# Installed for real (not staged): refresh the loader's cache, or programs cannot find the new
+	@# library until someone runs ldconfig.
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null 2>&1; then echo ldconfig; ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libslbcert.so* $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc \
+	rm -f $(DESTDIR)$(LIBDIR)/libslbcert.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libslbcert.so.$(SOVERSION) \
+	      $(DESTDIR)$(LIBDIR)/libslbcert.so $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc \
 	      $(DESTDIR)$(INCLUDEDIR)/slbcert.h $(DESTDIR)$(BINDIR)/slbcert \
 	      $(DESTDIR)$(BASHCOMPDIR)/slbcert $(DESTDIR)$(ZSHCOMPDIR)/_slbcert $(DESTDIR)$(FISHCOMPDIR)/slbcert.fish
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null 2>&1; then echo ldconfig; ldconfig; fi
 
 # ---------------------------------------------------------------------------------------------- tests
-test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator test-python test-example test-cli test-deb
+test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator test-python test-example test-cli \
+      test-install test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -113,6 +120,11 @@ test-c: deps lib
 
 test-symbols: lib
 	Tests/check-library.sh $(LIB) include/slbcert.h
+
+# `make install` into the real PREFIX (the loader must find the library at once), then `make
+# uninstall` (nothing may be left behind). Changes this machine; CI and make test run it as root.
+test-install: all
+	Tests/install-test.sh
 
 test-emulator: deps
 	$(PYTHON) -m pytest -q emulator/tests

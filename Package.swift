@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // slbcert: a small native library that uploads TLS server certificates to Alibaba Cloud SLB safely.
-// The layout follows ../shared/design.md; linker flags (soname, version script, static runtime)
+// The layout is described in the README; linker flags (soname, version script, static runtime)
 // live in the Makefile, not here, so that `swift build` stays a plain developer build.
 import PackageDescription
 

@@ -34,7 +34,13 @@
  *
  * ## Secrets
  * Private keys, AccessKeySecrets, STS tokens and signatures never appear in an error message or a
- * log line. Key material held by a handle is wiped (OPENSSL_cleanse) when the handle is freed.
+ * log line. What the library holds of them (the key and passphrase inputs, the normalised key, the
+ * AccessKeySecret and STS token, signed requests and their C strings) lives on pages of its own that
+ * are marked MADV_DONTDUMP, so a core dump of the host process leaves them out, and is wiped
+ * (OPENSSL_cleanse) when released. Not covered: OpenSSL's own transient copies while it decodes a
+ * key, the short-lived copy of the key that goes into the request body (wiped after sending, but on
+ * the ordinary heap), the caller's own buffers, swap, and anything that can read this process's
+ * memory while it runs (a debugger, /proc/PID/mem as the same user or root).
  */
 #ifndef SLBCERT_H
 #define SLBCERT_H
@@ -175,6 +181,8 @@ int slbcert_check_options_init(slbcert_check_options *options, unsigned int vers
 
 /** Largest certificate or key input accepted, in bytes (1 MiB). */
 #define SLBCERT_MAX_INPUT_BYTES (1024 * 1024)
+/** @return ::SLBCERT_MAX_INPUT_BYTES as the loaded library has it (for bindings, which cannot read macros). */
+size_t slbcert_max_input_bytes(void);
 
 /**
  * Parses a certificate chain and optionally its private key, and checks them.
@@ -188,10 +196,12 @@ int slbcert_check_options_init(slbcert_check_options *options, unsigned int vers
  * read, the bundle has a chain length of 0 and an error finding says why.
  *
  * @param out            receives the bundle; free it with slbcert_bundle_free().
- * @param cert           the certificate chain bytes (PEM or DER); not NULL.
- * @param cert_len       their length, 1..SLBCERT_MAX_INPUT_BYTES (larger input gives an error finding).
+ * @param cert           the certificate chain bytes (PEM or DER); NULL only with @p cert_len 0.
+ * @param cert_len       their length; 0 (an empty file) gives the finding NO_CERTIFICATE, more than
+ *                       SLBCERT_MAX_INPUT_BYTES the finding INPUT_TOO_LARGE.
  * @param key            the private key PEM, or NULL for a chain without key.
- * @param key_len        its length (0 when @p key is NULL).
+ * @param key_len        its length (0 when @p key is NULL; 0 with a non-NULL @p key is an empty key
+ *                       input, which gives the finding NO_PRIVATE_KEY).
  * @param passphrase     the passphrase of an encrypted key, or NULL.
  * @param passphrase_len its length (0 when @p passphrase is NULL).
  * @param options        check options, or NULL for the defaults.

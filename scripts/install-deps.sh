@@ -30,7 +30,7 @@ fi
 case "$want" in build|docs) exit 0 ;; esac
 
 # The test virtualenv: the emulator's dependency, pytest, and Alibaba's own SDKs (pinned to the versions
-# the spec was read from) as independent clients.
+# docs/protocol.md was read from) as independent clients.
 venv=build/venv
 stamp="$venv/.installed-$(cat scripts/python-requirements.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then

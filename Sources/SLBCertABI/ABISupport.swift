@@ -11,33 +11,45 @@ import Glibc
 /// A NUL-terminated copy that stays at one address until released; what getters hand out as borrowed.
 final class OwnedCString: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<CChar>
-    private let length: Int
-    private let secret: Bool
+    /// Key material lives in memory left out of core dumps and wiped on release.
+    private let secretMemory: SecretMemory?
 
+    /// `secret`: the text holds a signature, a token or key material.
     init(_ text: String, secret: Bool = false) {
-        let bytes = Array(text.utf8)
-        (pointer, length) = bytes.withUnsafeBytes { Self.copy($0) }
-        self.secret = secret
+        var bytes = Array(text.utf8)
+        let wipeCopy = secret
+        defer { if wipeCopy { wipe(&bytes) } }
+        if secret {
+            let memory = SecretMemory(capacity: bytes.count + 1)
+            pointer = memory.base.assumingMemoryBound(to: CChar.self)
+            secretMemory = memory
+        } else {
+            pointer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            secretMemory = nil
+        }
+        let target = pointer
+        bytes.withUnsafeBytes { Self.copy($0, to: target) }
     }
 
     init(secret: SecretBytes) {
-        (pointer, length) = secret.withUnsafeBytes { Self.copy(UnsafeRawBufferPointer($0)) }
-        self.secret = true
+        let memory = SecretMemory(capacity: secret.count + 1)
+        pointer = memory.base.assumingMemoryBound(to: CChar.self)
+        secretMemory = memory
+        let target = pointer
+        secret.withUnsafeBytes { Self.copy(UnsafeRawBufferPointer($0), to: target) }
     }
 
-    /// Copies the bytes into new NUL-terminated memory.
-    private static func copy(_ source: UnsafeRawBufferPointer) -> (UnsafeMutablePointer<CChar>, Int) {
-        let memory = UnsafeMutablePointer<CChar>.allocate(capacity: source.count + 1)
+    /// Copies the bytes and a terminating NUL.
+    private static func copy(_ source: UnsafeRawBufferPointer, to memory: UnsafeMutablePointer<CChar>) {
         if let base = source.baseAddress { UnsafeMutableRawPointer(memory).copyMemory(from: base, byteCount: source.count) }
         memory[source.count] = 0
-        return (memory, source.count)
     }
 
     var borrowed: UnsafePointer<CChar> { UnsafePointer(pointer) }
 
     deinit {
-        if secret { wipeMemory(pointer, length) }
-        pointer.deallocate()
+        // SecretMemory wipes and unmaps itself.
+        if secretMemory == nil { pointer.deallocate() }
     }
 }
 
@@ -201,7 +213,7 @@ final class LastError {
     func record(_ error: SLBCertError) {
         let worded = CWording.apply(to: error)
         status = error.kind.status
-        message = OwnedCString(Redactor.redact(worded.message))
+        message = OwnedCString(worded.message)
         hint = OwnedCString(worded.hint)
         reason = OwnedCString(error.reason.rawValue)
         argument = OwnedCString(worded.argument)

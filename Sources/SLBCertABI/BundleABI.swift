@@ -50,7 +50,9 @@ public func slbcert_check_options_init(_ options: UnsafeMutablePointer<slbcert_c
     withStatus { () throws(SLBCertError) in
         guard let options else { throw invalid("options is NULL.") }
         try checkVersion(version, current: SLBCERT_CHECK_OPTIONS_VERSION, name: "slbcert_check_options")
-        options.pointee = slbcert_check_options(version: version, allow_non_rsa: 0, expiry_warning_days: 30, now_ms: 0)
+        let defaults = CheckOptions()
+        options.pointee = slbcert_check_options(version: version, allow_non_rsa: defaults.allowNonRSA ? 1 : 0,
+                                                expiry_warning_days: Int32(clamping: defaults.expiryWarningDays), now_ms: 0)
     }
 }
 
@@ -74,10 +76,9 @@ public func slbcert_bundle_parse(_ out: UnsafeMutablePointer<OpaquePointer?>?,
     out?.pointee = nil
     return withStatus { () throws(SLBCertError) in
         guard let out else { throw invalid("out is NULL.") }
-        guard cert != nil else { throw invalid("cert is NULL.") }
-        guard cert_len != 0 else { throw invalid("cert_len is 0.") }
-        if key != nil, key_len == 0 { throw invalid("key is given but key_len is 0; pass NULL for no key.") }
-        if passphrase != nil, passphrase_len == 0 { throw invalid("passphrase is given but passphrase_len is 0; pass NULL for none.") }
+        // An empty chain is input like any other: the bundle says NO_CERTIFICATE, as the CLI does.
+        // An empty key or passphrase (an empty file) is judged by the checks, as anywhere else:
+        // NO_PRIVATE_KEY, KEY_ENCRYPTED.
         let limit = CertificateBundle.maxInputBytes
         guard passphrase_len >= 0, passphrase_len <= 4096 else { throw invalid("passphrase_len is over 4096.") }
         let parsedOptions = try checkOptions(options)
@@ -93,6 +94,9 @@ public func slbcert_bundle_parse(_ out: UnsafeMutablePointer<OpaquePointer?>?,
         out.pointee = retainHandle(BundleHandle(bundle))
     }
 }
+
+@c @implementation
+public func slbcert_max_input_bytes() -> Int { CertificateBundle.maxInputBytes }
 
 @c @implementation
 public func slbcert_bundle_free(_ bundle: OpaquePointer?) {

@@ -1,4 +1,5 @@
 import CSLBCert
+import Synchronization
 import SLBCert
 #if canImport(Glibc)
 import Glibc
@@ -9,9 +10,8 @@ final class CredentialsHandle: @unchecked Sendable {
     let resolved: ResolvedCredentials
     let source: OwnedCString
     let region: OwnedCString?
-    private let lock = Lock()
     /// Every AccessKeyId string handed out stays alive with the handle (a refresh may change the id).
-    private var accessKeyIds: [OwnedCString] = []
+    private let accessKeyIds = Mutex<[OwnedCString]>([])
 
     init(_ resolved: ResolvedCredentials) {
         self.resolved = resolved
@@ -21,10 +21,11 @@ final class CredentialsHandle: @unchecked Sendable {
 
     func currentAccessKeyId() throws(SLBCertError) -> UnsafePointer<CChar> {
         let id = try resolved.provider.credentials().accessKeyId
-        return lock.withLock {
-            if let last = accessKeyIds.last, String(cString: last.borrowed) == id { return last.borrowed }
-            accessKeyIds.append(OwnedCString(id))
-            return accessKeyIds[accessKeyIds.count - 1].borrowed
+        return accessKeyIds.withLock { ids in
+            if let last = ids.last, String(cString: last.borrowed) == id { return last.borrowed }
+            let fresh = OwnedCString(id)
+            ids.append(fresh)
+            return fresh.borrowed
         }
     }
 }

@@ -33,14 +33,16 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a certificate chain's facts and what the checks find.",
         discussion: """
-        Prints the fingerprint the service will report, names, dates, key and chain, then the
+        Prints the fingerprint the service will report, names, dates, key and chain, then the \
         findings. Errors stop an upload; warnings do not. The key's content is never printed.
+
         Exit status: 0 no error finding, 2 at least one error finding, 1 usage error.
 
         Examples:
           slbcert inspect --cert fullchain.pem --key privkey.pem
           slbcert inspect --cert chain.pem --json | jq -r .Fingerprint
-          slbcert inspect --cert cert.pem --key key.pem --passphrase-file - < pass.txt
+          slbcert inspect --cert cert.pem --key key.pem \\
+                          --passphrase-file - < pass.txt
         """)
 
     @OptionGroup var bundleOptions: BundleOptions

@@ -30,13 +30,16 @@ struct SLBCertCommand: ParsableCommand {
         commandName: "slbcert",
         abstract: "Check, sign and upload TLS server certificates to Alibaba Cloud Server Load Balancer.",
         discussion: """
-        Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks,
-        3 the service answered with an error, 4 network/TLS/timeout, 5 credentials.
+        Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks, \
+        3 the service answered with an error, 4 network/TLS/timeout (or an upload that may have \
+        been stored: run it again), 5 credentials.
+
         Secrets are never taken from arguments: use the environment, profile files, or files/stdin.
 
         Examples:
           slbcert inspect --cert fullchain.pem --key privkey.pem
-          slbcert upload --cert fullchain.pem --key privkey.pem --region cn-hangzhou --name www-2026
+          slbcert upload --cert fullchain.pem --key privkey.pem \\
+                         --region cn-hangzhou --name www-2026
           slbcert list --region cn-hangzhou --json
         """,
         version: SLBCertVersion.string,
@@ -60,7 +63,7 @@ enum Main {
         } catch let exit as Exit {
             Glibc.exit(exit.status.rawValue)
         } catch let error as SLBCertError {
-            Output.error(error)
+            Output.error(error, json: CommandLine.arguments.contains("--json"))
             Glibc.exit(ExitStatus(error).rawValue)
         } catch {
             // Help and --version exit 0 through ArgumentParser; every other parse failure is a usage error.

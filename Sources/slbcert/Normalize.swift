@@ -8,12 +8,13 @@ struct Normalize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the certificate chain and key in the form CLB accepts.",
         discussion: """
-        The chain is written leaf first then issuers, 64-column base64, LF, nothing else; the key
-        as unencrypted PKCS#1 (-----BEGIN RSA PRIVATE KEY-----), its file created with mode 0600.
+        The chain is written leaf first then issuers, 64-column base64, LF, nothing else; the key \
+        as unencrypted PKCS#1 (-----BEGIN RSA PRIVATE KEY-----), its file created with mode 0600. \
         Refuses (exit 2) when the checks find an error.
 
         Example:
-          slbcert normalize --cert fullchain.pem --key privkey.pem --out-cert clb-cert.pem --out-key clb-key.pem
+          slbcert normalize --cert fullchain.pem --key privkey.pem \\
+                            --out-cert clb-cert.pem --out-key clb-key.pem
         """)
 
     @OptionGroup var bundleOptions: BundleOptions

@@ -14,11 +14,30 @@ enum Output {
         }
     }
 
-    /// One clear line (plus the hint) on stderr; secrets are redacted on the way out.
-    static func error(_ error: SLBCertError) {
-        var line = "slbcert: error: \(Redactor.redact(error.description))"
+    /// One clear line (plus the hint) on stderr, in the CLI's words; with --json also a JSON error
+    /// object on stdout. The core's errors are already free of secrets.
+    static func error(_ error: SLBCertError, json: Bool) {
+        let error = CLIWording.apply(error)
+        var line = "slbcert: error: \(error.description)"
         if !error.hint.isEmpty { line += "\nhint: \(error.hint)" }
         standardError(line)
+        if json { Output.json(errorObject(error)) }
+    }
+
+    /// What a script reads from a failed `--json` command: the service's own error fields, plus the
+    /// kind of failure and the hint.
+    static func errorObject(_ error: SLBCertError) -> JSON {
+        let code = !error.serviceCode.isEmpty ? error.serviceCode
+            : error.findings.first { $0.severity == .error }?.code.rawValue ?? error.reason.rawValue
+        var members: [(String, JSON)] = [("Code", .string(code)), ("Message", .string(error.message)),
+                                         ("RequestId", .string(error.requestId)), ("Kind", .string(error.kind.rawValue)),
+                                         ("Hint", .string(error.hint))]
+        if !error.findings.isEmpty {
+            members.append(("Findings", .array(error.findings.map {
+                .object([("Severity", .string($0.severity.name)), ("Code", .string($0.code.rawValue)), ("Message", .string($0.message))])
+            })))
+        }
+        return .object(members)
     }
 
     static func json(_ value: JSON) {

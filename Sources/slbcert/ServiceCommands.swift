@@ -5,16 +5,22 @@ struct Upload: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a certificate and key, then upload them (duplicate-safe by default).",
         discussion: """
-        The pair is checked first; an error finding stops the upload (exit 2). The chain is sent
-        leaf first with the key as PKCS#1, as CLB requires. By default (ensure) an existing
-        certificate with the same fingerprint is reused and nothing is uploaded, and a lost answer
-        is followed by a check before any retry, so renewal hooks can run this repeatedly.
-        Exit status: 0 ok, 1 usage, 2 validation, 3 service error, 4 network/TLS/timeout, 5 credentials.
+        The pair is checked first; an error finding stops the upload (exit 2). The chain is sent \
+        leaf first with the key as PKCS#1, as CLB requires. Without --name the service names the \
+        certificate after its common name.
+
+        By default the upload is duplicate-safe: a stored copy with the same fingerprint is reused \
+        and nothing is uploaded; a request whose answer was lost is waited for, never sent twice; \
+        runs at the same time agree on one copy. Renewal hooks can run this as often as they like.
+
+        Exit status: 0 ok, 1 usage, 2 validation, 3 service error, 4 network/TLS/timeout (or the \
+        upload may have been stored: run it again), 5 credentials.
 
         Examples:
-          slbcert upload --cert fullchain.pem --key privkey.pem --region cn-hangzhou --name www-2026
+          slbcert upload --cert fullchain.pem --key privkey.pem \\
+                         --region cn-hangzhou --name www-2026
           slbcert upload --cert c.pem --key k.pem --tag env=prod --json
-          slbcert upload --cert c.pem --key k.pem --dry-run          # show the signed request, send nothing
+          slbcert upload --cert c.pem --key k.pem --dry-run   # signed, not sent
         """)
 
     @OptionGroup var bundleOptions: BundleOptions
@@ -47,6 +53,12 @@ struct Upload: ParsableCommand {
         // The pair is judged before credentials are looked up: a bad pair is exit 2 wherever it runs.
         if bundle.hasErrors {
             for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(finding.message)") }
+            if json {
+                var error = SLBCertError(.validation, "The certificate bundle has errors; nothing was sent.")
+                error.findings = bundle.errors
+                error.reason = .bundleHasErrors
+                Output.json(Output.errorObject(CLIWording.apply(error)))
+            }
             throw Exit(status: .validation)
         }
         let client = try service.client()

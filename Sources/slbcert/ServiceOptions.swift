@@ -94,14 +94,6 @@ enum Flags {
             } else {
                 error.message = "\(flag) \(error.value) is out of range: it must be \(setting.range.lowerBound) to \(setting.range.upperBound)."
             }
-        case .noRegion:
-            error.hint = "Pass --region, set ALIBABA_CLOUD_REGION_ID, or set region_id in the profile."
-        case .invalidRegion:
-            error.hint = "Pass --region with a region id such as cn-hangzhou."
-        case .caBundleUnreadable:
-            error.hint = "Check the --ca-bundle path (or SLBCERT_CA_BUNDLE / ALIBABA_CLOUD_CA_BUNDLE)."
-        case .noSuchProfile:
-            error.hint = "Create it with `aliyun configure --profile NAME`, or pass an existing one with --profile."
         default:
             break
         }

@@ -5,22 +5,23 @@ struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign any Alibaba Cloud RPC request and show what was signed (for SignatureDoesNotMatch).",
         discussion: """
-        Prints the string-to-sign (V1) or the canonical request (V3) exactly as the server computes
-        it, the signature, and the request that would be sent (secrets redacted). Nothing is sent.
+        Prints the string-to-sign (V1) or the canonical request (V3) exactly as the server computes \
+        it, the signature, and the request that would be sent (secrets redacted). Nothing is sent. \
         Credentials come from the environment or a profile (--profile), never from arguments.
 
         Examples:
-          slbcert sign --action DescribeServerCertificates --version 2014-05-15 --host slb.aliyuncs.com \\
-                       --param RegionId=cn-hangzhou
-          slbcert sign --action UploadServerCertificate --version 2014-05-15 --host slb.aliyuncs.com \\
-                       --param RegionId=cn-hangzhou --param-file ServerCertificate=cert.pem \\
-                       --signature-version v3 --placement query --nonce N --timestamp 2024-01-01T12:00:00Z
+          slbcert sign --action DescribeServerCertificates --api-version 2014-05-15 \\
+                       --host slb.aliyuncs.com --param RegionId=cn-hangzhou
+          slbcert sign --action UploadServerCertificate --api-version 2014-05-15 \\
+                       --host slb.aliyuncs.com --param RegionId=cn-hangzhou \\
+                       --param-file ServerCertificate=cert.pem --signature-version v3 \\
+                       --placement query --nonce N --timestamp 2024-01-01T12:00:00Z
         """)
 
     @Option(help: ArgumentHelp("The RPC action, e.g. DescribeServerCertificates.", valueName: "action"))
     var action: String
 
-    @Option(name: .customLong("version"), help: ArgumentHelp("The API version, e.g. 2014-05-15.", valueName: "version"))
+    @Option(help: ArgumentHelp("The API version of the action, e.g. 2014-05-15.", valueName: "yyyy-mm-dd"))
     var apiVersion: String
 
     @Option(help: ArgumentHelp("The endpoint host, e.g. slb.aliyuncs.com (V3 signs it).", valueName: "host"))

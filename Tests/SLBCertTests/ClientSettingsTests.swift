@@ -141,3 +141,40 @@ import Testing
         #expect(throws: SLBCertError.self) { _ = try Endpoints.parse(endpoint) }
     }
 }
+
+/// The one table of numeric defaults and ranges is `ClientSetting`; the header and the README quote
+/// it, and these tests keep the quotes true (the CLI's --help computes its text from the table).
+@Suite struct SettingsTableQuotes {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fields: [ClientSetting: String] = [
+        .connectTimeout: "connect_timeout_ms", .requestTimeout: "request_timeout_ms", .uploadTimeout: "upload_timeout_ms",
+        .deadline: "deadline_ms", .uploadSettle: "upload_settle_ms", .maxAttempts: "max_attempts",
+    ]
+
+    /// Rows "| field | default | low to high |" (the README wraps field names in backquotes).
+    static func rows(_ file: String) throws -> [String: (Int, Int, Int)] {
+        let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+        var found: [String: (Int, Int, Int)] = [:]
+        for line in text.split(separator: "\n") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "") }
+            guard cells.count >= 3, fields.values.contains(cells.first { !$0.hasPrefix("*") } ?? "") else { continue }
+            let name = cells.first { !$0.hasPrefix("*") }!
+            let values = cells.dropFirst(cells.firstIndex(of: name)! + 1)
+            guard let defaultValue = Int(values.first ?? ""), let range = values.dropFirst().first?.components(separatedBy: " to "),
+                  range.count == 2, let low = Int(range[0]), let high = Int(range[1]) else { continue }
+            found[name] = (defaultValue, low, high)
+        }
+        return found
+    }
+
+    @Test("the header's and the README's tables are the core's", arguments: ["include/slbcert.h", "README.md"])
+    func quotes(_ file: String) throws {
+        let quoted = try Self.rows(file)
+        for setting in ClientSetting.allCases {
+            let field = try #require(Self.fields[setting])
+            let row = try #require(quoted[field], "\(file) has no row for \(field)")
+            #expect(row.0 == setting.defaultValue && row.1 == setting.range.lowerBound && row.2 == setting.range.upperBound,
+                    "\(file): \(field) is \(row), the core says \(setting.defaultValue), \(setting.range)")
+        }
+    }
+}

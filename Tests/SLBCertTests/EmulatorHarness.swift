@@ -39,7 +39,7 @@ final class EmulatorProcess: @unchecked Sendable {
         url = firstLine
         var options = TransportOptions()
         options.caBundle = caBundle
-        admin = CurlTransport(options: options, environment: [:])
+        admin = CurlTransport(options: options)
     }
 
     deinit { stop() }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SLBCert
 
-/// The golden vectors of ../shared/spec/signing-vectors.json, produced by Alibaba's own SDKs.
+/// The golden vectors of Fixtures/signing-vectors.json, produced by Alibaba's own SDKs (docs/protocol.md section 9).
 struct SigningVectors: Decodable {
     struct Inputs: Decodable {
         let AccessKeyId: String

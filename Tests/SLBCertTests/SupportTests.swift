@@ -229,7 +229,7 @@ struct JSONTests {
 
 @Suite("UTCTime")
 struct UTCTimeTests {
-    @Test("The spec's example: 2019-05-18T06:34:24Z is 1558161264000")
+    @Test("The documented example (docs/protocol.md section 6): 2019-05-18T06:34:24Z is 1558161264000")
     func specExample() {
         #expect(UTCTime.format(milliseconds: 1_558_161_264_000) == "2019-05-18T06:34:24Z")
         #expect(UTCTime.parse("2019-05-18T06:34:24Z") == 1_558_161_264_000)

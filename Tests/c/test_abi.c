@@ -524,30 +524,42 @@ static void test_bundle_arguments(void) {
     expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(cert NULL, len 10)");
     CHECK(bundle == NULL, "bundle_parse sets *out to NULL on failure");
 
-    bundle = sentinel;
-    rc = slbcert_bundle_parse(&bundle, NULL, 0, NULL, 0, NULL, 0, NULL);
-    expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(cert NULL, len 0)");
-    CHECK(bundle == NULL, "bundle_parse(cert NULL) sets *out to NULL");
+    /* An empty chain (an empty file) is input like any other: the finding says NO_CERTIFICATE, as the
+     * CLI and the Python binding say too. */
+    const char *empty_chains[][2] = { { NULL, "cert NULL, len 0" }, { "", "cert \"\", len 0" } };
+    for (size_t i = 0; i < 2; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "bundle_parse(%s)", empty_chains[i][1]);
+        bundle = sentinel;
+        rc = slbcert_bundle_parse(&bundle, empty_chains[i][0], 0, key->data, key->length, NULL, 0, NULL);
+        expect_ok(rc, what);
+        CHECK(bundle != NULL && bundle != sentinel && slbcert_bundle_has_errors(bundle) == 1 &&
+              slbcert_bundle_chain_length(bundle) == 0 && has_finding(bundle, SLBCERT_SEVERITY_ERROR, "NO_CERTIFICATE"),
+              "%s: a bundle whose finding is NO_CERTIFICATE", what);
+        if (bundle != sentinel) slbcert_bundle_free(bundle);
+    }
+    CHECK(slbcert_max_input_bytes() == SLBCERT_MAX_INPUT_BYTES, "slbcert_max_input_bytes() is SLBCERT_MAX_INPUT_BYTES");
 
-    bundle = sentinel;
-    rc = slbcert_bundle_parse(&bundle, cert->data, 0, NULL, 0, NULL, 0, NULL);
-    expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(cert len 0)");
-    CHECK(bundle == NULL, "bundle_parse(cert len 0) sets *out to NULL");
-
+    /* An empty key input (an empty key file) is a finding, as in the CLI. */
     bundle = sentinel;
     rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, key->data, 0, NULL, 0, NULL);
-    expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(key non-NULL, key_len 0)");
-    CHECK(bundle == NULL, "bundle_parse(key_len 0) sets *out to NULL");
+    expect_ok(rc, "bundle_parse(key non-NULL, key_len 0)");
+    CHECK(bundle != sentinel && has_finding(bundle, SLBCERT_SEVERITY_ERROR, "NO_PRIVATE_KEY"),
+          "bundle_parse(key_len 0): the finding NO_PRIVATE_KEY");
+    if (bundle != sentinel) slbcert_bundle_free(bundle);
 
     bundle = sentinel;
     rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, NULL, 100, NULL, 0, NULL);
     expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(key NULL, key_len 100)");
     CHECK(bundle == NULL, "bundle_parse(key NULL, key_len 100) sets *out to NULL");
 
+    /* An empty passphrase is no passphrase: an encrypted key then gives KEY_ENCRYPTED. */
     bundle = sentinel;
-    rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, key->data, key->length, passphrase, 0, NULL);
-    expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(passphrase non-NULL, passphrase_len 0)");
-    CHECK(bundle == NULL, "bundle_parse(passphrase_len 0) sets *out to NULL");
+    rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, encrypted_key.data, encrypted_key.length, passphrase, 0, NULL);
+    expect_ok(rc, "bundle_parse(passphrase non-NULL, passphrase_len 0)");
+    CHECK(bundle != sentinel && has_finding(bundle, SLBCERT_SEVERITY_ERROR, "KEY_ENCRYPTED"),
+          "bundle_parse(passphrase_len 0): the finding KEY_ENCRYPTED");
+    if (bundle != sentinel) slbcert_bundle_free(bundle);
 
     bundle = sentinel;
     rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, key->data, key->length, NULL, 8, NULL);

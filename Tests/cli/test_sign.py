@@ -37,7 +37,7 @@ def sign(cli, vectors, tmp_path):
                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": inputs["AccessKeySecret"]}
 
     def run(*options):
-        return cli("sign", "--action", "UploadServerCertificate", "--version", "2014-05-15", "--host", "slb.aliyuncs.com",
+        return cli("sign", "--action", "UploadServerCertificate", "--api-version", "2014-05-15", "--host", "slb.aliyuncs.com",
                    "--param", f"RegionId={inputs['RegionId']}",
                    "--param-file", f"ServerCertificate={certificate}",
                    "--param-file", f"PrivateKey={key}",
@@ -116,13 +116,13 @@ def test_a_legacy_signature_type(sign, vectors):
 
 
 def test_sign_without_credentials_exits_5(cli):
-    result = cli("sign", "--action", "DescribeServerCertificates", "--version", "2014-05-15", "--host", "slb.aliyuncs.com",
+    result = cli("sign", "--action", "DescribeServerCertificates", "--api-version", "2014-05-15", "--host", "slb.aliyuncs.com",
                  unset=["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"])
     assert result.returncode == 5, result
 
 
 def test_sign_fresh_nonce_each_time(cli):
-    args = ["sign", "--action", "DescribeServerCertificates", "--version", "2014-05-15", "--host", "slb.aliyuncs.com",
+    args = ["sign", "--action", "DescribeServerCertificates", "--api-version", "2014-05-15", "--host", "slb.aliyuncs.com",
             "--param", "RegionId=cn-hangzhou", "--json"]
     first, second = cli(*args), cli(*args)
     assert first.returncode == 0 and second.returncode == 0, (first, second)

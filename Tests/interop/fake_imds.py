@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A loopback stand-in for the ECS instance metadata service (spec/slb-api.md section 7), for tests.
+"""A loopback stand-in for the ECS instance metadata service (docs/protocol.md section 7), for tests.
 
   PUT /latest/api/token  (X-aliyun-ecs-metadata-token-ttl-seconds: 1..21600)  -> a session token
   GET /latest/meta-data/ram/security-credentials/        -> the role name

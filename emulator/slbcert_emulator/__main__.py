@@ -1,12 +1,15 @@
 """Command line: python3 -m slbcert_emulator --data-dir DIR --access-key ID:SECRET ..."""
 
 import argparse
+import os
 import logging
 import signal
 import sys
 import threading
 
 from .auth import Credential
+from .dataplane import parse_block
+from .seed import SeedError
 from .server import Config, Emulator, Server
 
 
@@ -31,10 +34,22 @@ def _positive(text):
     return value
 
 
+def _block(text):
+    try:
+        parse_block(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def parse_args(argv):
+    # The name it was started by: `slbcert-emulator` (the installed command) or `python3 -m ...`.
+    invoked = os.path.basename(sys.argv[0])
     parser = argparse.ArgumentParser(
-        prog="python3 -m slbcert_emulator",
-        description="A local Alibaba Cloud SLB (CLB) server-certificate service for offline tests. "
+        prog="python3 -m slbcert_emulator" if invoked in ("__main__.py", "-m", "") else invoked,
+        description="A local Alibaba Cloud SLB (CLB) for offline tests: server certificates, load "
+                    "balancers, HTTPS listeners and SNI domain extensions, each running listener "
+                    "serving TLS on its load balancer's own loopback address. "
                     "Prints its base URL on stdout once it accepts connections; stops on "
                     "SIGTERM or SIGINT.")
     parser.add_argument("--host", default="127.0.0.1",
@@ -60,6 +75,14 @@ def parse_args(argv):
                         help="longer request URLs get the gateway's HTML 414 (default 8192)")
     parser.add_argument("--request-log", metavar="FILE",
                         help="JSON-lines request log, secrets redacted (default DATA_DIR/requests.log)")
+    parser.add_argument("--max-connections", type=_positive, default=128,
+                        help="connections served at once; more are refused with 503 (default 128)")
+    parser.add_argument("--lb-address-block", type=_block, metavar="127.A.B.0/24",
+                        help="loopback /24 whose addresses load balancers get (default: a free one, "
+                             "picked at start and kept across restarts when still free)")
+    parser.add_argument("--seed", metavar="FILE",
+                        help="JSON seed document(s) with certificates, load balancers, listeners and "
+                             "domain extensions; applied when the data directory holds nothing yet")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -73,10 +96,16 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    emulator = Emulator(Config(
-        data_dir=args.data_dir, credentials=args.access_key + args.sts_token, host=args.host,
-        port=args.port, quota=args.quota, max_url_bytes=args.max_url_bytes,
-        request_log=args.request_log, tls_cert=args.tls_cert, tls_key=args.tls_key))
+    try:
+        emulator = Emulator(Config(
+            data_dir=args.data_dir, credentials=args.access_key + args.sts_token, host=args.host,
+            port=args.port, quota=args.quota, max_url_bytes=args.max_url_bytes,
+            request_log=args.request_log, tls_cert=args.tls_cert, tls_key=args.tls_key,
+            max_connections=args.max_connections, lb_address_block=args.lb_address_block,
+            seed_file=args.seed))
+    except (SeedError, ValueError, OSError) as exc:
+        print(f"slbcert-emulator: {exc}", file=sys.stderr)
+        return 1
     server = Server(emulator)
 
     stop = threading.Event()
@@ -84,7 +113,9 @@ def main(argv=None):
         signal.signal(signum, lambda *_: stop.set())
     # serve_forever runs in a thread: shutdown() called from a signal handler on the serving
     # thread itself would wait forever.
-    serving = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
+    # A short poll interval: a stop signal takes effect within 0.1 s instead of 0.5 s.
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="serve",
+                               daemon=True)
     serving.start()
     print(server.base_url, flush=True)
     stop.wait()

@@ -3,7 +3,7 @@
 import ipaddress
 import json
 
-from . import certs, errors
+from . import certs, errors, seed
 from .clock import iso_utc
 from .faults import Rule
 from .operations import view
@@ -49,6 +49,9 @@ class Admin:
             ("GET", "certificates"): self._certificates,
             ("GET", "stats"): lambda _: emulator.stats.snapshot(),
             ("POST", "bind"): self._bind,
+            ("POST", "unbind"): self._unbind,
+            ("GET", "listeners"): lambda _: emulator.listeners_view(),
+            ("POST", "seed"): self._seed,
             ("POST", "cas"): self._cas,
             ("GET", "faults"): lambda _: {"pending": emulator.faults.pending()},
             ("POST", "faults"): self._set_faults,
@@ -73,10 +76,13 @@ class Admin:
         return {"status": "ok"}
 
     def _certificates(self, _):
+        store = self._emulator.store
         shown = []
-        for cert in self._emulator.store.list_all():
+        for cert in store.list_all():
+            with store.reading() as tx:
+                references = tx.references(cert.id)
             item = view(cert, with_tags=True)
-            item.update(AccountId=cert.account_id, Bound=cert.bound,
+            item.update(AccountId=cert.account_id, Bound=bool(references), References=references,
                         ServerCertificate=cert.certificate_pem)
             shown.append(item)
         return {"Certificates": shown}
@@ -86,6 +92,19 @@ class Admin:
         if not self._emulator.store.bind(cert_id):
             raise AdminError(404, f"no certificate {cert_id}")
         return {"ServerCertificateId": cert_id, "Bound": True}
+
+    def _unbind(self, body):
+        cert_id = _string(_json_body(body), "ServerCertificateId")
+        if not self._emulator.store.unbind(cert_id):
+            raise AdminError(404, f"no certificate {cert_id}")
+        return {"ServerCertificateId": cert_id, "Bound": False}
+
+    def _seed(self, body):
+        doc = _json_body(body)
+        try:
+            return self._emulator.seed(doc)
+        except seed.SeedError as exc:
+            raise AdminError(400, str(exc)) from None
 
     def _cas(self, body):
         doc = _json_body(body)

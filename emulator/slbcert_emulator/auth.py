@@ -1,6 +1,7 @@
 """Request authentication as Alibaba's API gateway does it: V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256).
 
-Written from spec/slb-api.md section 3; checked against spec/signing-vectors.json by the tests.
+Written from docs/protocol.md section 3; checked against golden SDK signatures
+(tests/data/signing-vectors.json) by the tests.
 """
 
 import base64
@@ -136,6 +137,10 @@ class Authenticator:
         self._credentials = {c.access_key_id: c for c in credentials}
         self._clock = clock
         self.nonces = NonceCache()
+
+    @property
+    def key_ids(self):
+        return frozenset(self._credentials)
 
     def authenticate(self, req):
         """Return the caller of a correctly signed request, or raise the gateway's ApiError."""

@@ -1,4 +1,4 @@
-"""What CLB accepts as a server certificate and key (spec section 6), and the facts it reports."""
+"""What CLB accepts as a server certificate and key (docs/protocol.md section 6), and the facts it reports."""
 
 import base64
 import binascii

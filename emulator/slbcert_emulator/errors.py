@@ -1,7 +1,8 @@
 """The service's error answers: code, HTTP status and message.
 
-Codes and messages marked "documented" come from spec/slb-api.md section 5; the others are
-inferred (see README.md) and kept here so every refusal the emulator can give is in one place.
+Codes and messages marked "documented" come from docs/protocol.md section 5 and
+docs/clb-listeners.md; the others are inferred (see README.md) and kept here so every refusal the
+emulator can give is in one place.
 """
 
 
@@ -110,6 +111,11 @@ def certificate_not_found():  # inferred (code and message)
                     "The specified ServerCertificateId does not exist.")
 
 
+def listener_certificate_not_found():  # observed: a certificate of another region, on a listener
+    return ApiError(404, "ServerCertificateId.NotFound",
+                    "The specified ServerCertificateId does not exist.")
+
+
 def cas_certificate_not_found():  # inferred
     return ApiError(400, "InvalidParameter", "The specified AliCloudCertificateId does not exist.")
 
@@ -124,6 +130,79 @@ def tag_count_limit():  # documented
 
 def invalid_parameter(name):  # inferred message for a value that breaks a documented rule
     return ApiError(400, "InvalidParameter", f"The specified parameter {name} is not valid.")
+
+
+def no_server_certificate():  # documented
+    return ApiError(400, "InvalidParameter", "The specified parameter ServerCertificateId is empty.")
+
+
+# --- load balancers, listeners and domain extensions --------------------------------------------
+
+def load_balancer_not_found():  # code used by Terraform; status and message inferred
+    return ApiError(404, "InvalidLoadBalancerId.NotFound", "The specified LoadBalancerId does not exist.")
+
+
+def listener_not_found():  # documented message of the common table; which code this API uses is not
+    return ApiError(400, "InvalidParameter", "The specified resource does not exist.")
+
+
+def listener_exists():  # code used by Terraform; status and message inferred
+    return ApiError(400, "ListenerAlreadyExists", "The specified listener already exists.")
+
+
+def wrong_protocol():  # documented
+    return ApiError(400, "UnsupportedOperationonfixedprotocalport",
+                    "The operation is not supported by the protocol of the specified port.")
+
+
+def locked():  # documented
+    return ApiError(400, "ActionNotAllowed", "Locked for any Business Reason.")
+
+
+def delete_protected():  # emulator's choice: the service's code is not documented
+    return ApiError(400, "InvalidOperation.DeleteProtection",
+                    "The load balancer has delete protection enabled.")
+
+
+def domain_extension_not_found():  # code used by Terraform; status and message inferred
+    return ApiError(400, "InvalidParameter.DomainExtensionId",
+                    "The specified DomainExtensionId does not exist.")
+
+
+def sni_unsupported():  # documented sentence; the code is the emulator's choice
+    return ApiError(400, "OperationUnsupported.SharedInstance",
+                    "Listeners on shared-resource instances do not support additional domain names.")
+
+
+def domain_extension_limit(limit):  # documented limit; code and message are the emulator's choice
+    return ApiError(400, "QuotaExceeded.DomainExtension",
+                    f"A listener can have at most {limit} domain extensions.")
+
+
+def domain_exists():  # code CLB uses for forwarding rules; inferred for extensions
+    return ApiError(400, "DomainExist", "The specified domain already exists on this listener.")
+
+
+def domain_not_covered():  # documented rule; code and message are the emulator's choice
+    return ApiError(400, "DomainNotMatchCertificate",
+                    "The domain name does not match the certificate.")
+
+
+def dry_run_passed():  # inferred, as other Alibaba APIs answer a DryRun
+    return ApiError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
+
+
+def service_is_configuring():  # documented
+    return ApiError(400, "ServiceIsConfiguring", "A previous configuration is pending; please try again later.")
+
+
+def domain_extension_processing():  # code documented (Terraform retries it); status and message inferred
+    return ApiError(400, "DomainExtensionProcessing",
+                    "The domain extension is being processed; please try again later.")
+
+
+def load_balancer_limit():  # the emulator's limit: one loopback address per load balancer
+    return ApiError(400, "OverQuota", "The Total is over the quota.")
 
 
 # --- transient answers (fired by faults) --------------------------------------------------------

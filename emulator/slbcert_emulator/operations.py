@@ -1,28 +1,17 @@
-"""The four SLB certificate operations (spec section 1): parameters in, response payload out."""
+"""The SLB operations: the four certificate operations (docs/protocol.md section 1) here, the load
+balancer ones in clb.py; parameters in, response payload out."""
 
-import base64
-import hashlib
 import re
 import secrets
 
 from . import certs, errors
 from .clock import iso_utc
+from .params import default_resource_group, parse_tags, required as _required
 from .regions import REGIONS
 from .store import Certificate
 
 API_VERSION = "2014-05-15"
-MAX_TAGS = 20
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,79}$")
-_TAG_PARAM = re.compile(r"^Tag\.([1-9][0-9]*)\.(Key|Value)$")
-_TAG_FORBIDDEN_PREFIXES = ("aliyun", "acs:")
-_TAG_FORBIDDEN_PARTS = ("http://", "https://")
-
-
-def _required(params, name):
-    value = params.get(name)
-    if not value:
-        raise errors.missing_parameter(name)
-    return value
 
 
 def _region(params):
@@ -38,45 +27,10 @@ def _name(value):
     return value
 
 
-def _tag_text_ok(text):
-    lowered = text.lower()
-    return (not lowered.startswith(_TAG_FORBIDDEN_PREFIXES)
-            and not any(part in lowered for part in _TAG_FORBIDDEN_PARTS))
-
-
-def _tags(params, missing_value):
-    """`Tag.N.Key`/`Tag.N.Value` pairs in N order; an absent value becomes `missing_value`."""
-    found = {}
-    for name, value in params.items():
-        match = _TAG_PARAM.match(name)
-        if match:
-            found.setdefault(int(match.group(1)), {})[match.group(2)] = value
-    if len(found) > MAX_TAGS or any(n > MAX_TAGS for n in found):
-        raise errors.tag_count_limit()
-    tags, keys = [], set()
-    for n in sorted(found):
-        key, value = found[n].get("Key"), found[n].get("Value")
-        if not key:
-            raise errors.missing_parameter(f"Tag.{n}.Key")
-        if len(key) > 64 or not _tag_text_ok(key) or key in keys:
-            raise errors.invalid_parameter(f"Tag.{n}.Key")
-        if value is not None and (len(value) > 128 or not _tag_text_ok(value)):
-            raise errors.invalid_parameter(f"Tag.{n}.Value")
-        keys.add(key)
-        tags.append((key, missing_value if value is None else value))
-    return tags
-
-
 def _new_id(account_id, now_ms):
     """Shaped like the service's ids: <account uid>_<hex ms timestamp>_<int>_<int>."""
     return (f"{account_id}_{now_ms:x}_{1_000_000_000 + secrets.randbelow(1_000_000_000)}"
             f"_{100_000_000 + secrets.randbelow(900_000_000)}")
-
-
-def default_resource_group(account_id):
-    """Every account has a default resource group; this one is derived from the account uid."""
-    digest = base64.b32encode(hashlib.sha256(account_id.encode()).digest()).decode().lower()
-    return "rg-acfm" + digest[:10]
 
 
 def view(cert, with_tags):
@@ -104,7 +58,7 @@ def view(cert, with_tags):
 
 
 class Operations:
-    def __init__(self, store, clock, quota):
+    def __init__(self, store, clock, quota, clb=None):
         self._store = store
         self._clock = clock
         self._quota = quota
@@ -113,6 +67,7 @@ class Operations:
             "DescribeServerCertificates": self.describe,
             "DeleteServerCertificate": self.delete,
             "SetServerCertificateName": self.rename,
+            **(clb.handlers if clb else {}),
         }
 
     @property
@@ -124,8 +79,14 @@ class Operations:
         return self._handlers[action](params, caller.account_id)
 
     def upload(self, params, account_id):
+        cert = self.new_certificate(params, account_id)
+        self._store.insert(cert, self._quota)
+        return view(cert, with_tags=False)
+
+    def new_certificate(self, params, account_id):
+        """The certificate UploadServerCertificate would store, validated as CLB does it."""
         region = _region(params)
-        tags = _tags(params, missing_value="")
+        tags = parse_tags(params, missing_value="")
         name = params.get("ServerCertificateName")
         if name is not None:
             _name(name)
@@ -162,14 +123,17 @@ class Operations:
             certificate_pem=certificate_pem,
             private_key_pem=private_key_pem,
         )
-        self._store.insert(cert, self._quota)
-        return view(cert, with_tags=False)
+        return cert
+
+    @property
+    def quota(self):
+        return self._quota
 
     def describe(self, params, account_id):
         region = _region(params)
         wanted_id = params.get("ServerCertificateId")
         wanted_group = params.get("ResourceGroupId")
-        wanted_tags = _tags(params, missing_value=None)  # None: any value
+        wanted_tags = parse_tags(params, missing_value=None)  # None: any value
         found = []
         for cert in self._store.list_region(account_id, region):
             tags = dict(cert.tags)

@@ -1,7 +1,7 @@
-"""Region ids the emulator knows: those of spec section 4 plus other public Alibaba Cloud regions."""
+"""Region ids the emulator knows: those of docs/protocol.md section 4 plus other public Alibaba Cloud regions."""
 
 REGIONS = frozenset({
-    # served by the central endpoint slb.aliyuncs.com (spec section 4)
+    # served by the central endpoint slb.aliyuncs.com (docs/protocol.md section 4)
     "cn-qingdao", "cn-beijing", "cn-hangzhou", "cn-shanghai", "cn-shenzhen", "cn-hongkong",
     "ap-southeast-1", "us-east-1", "us-west-1",
     "cn-shanghai-finance-1", "cn-shenzhen-finance-1", "cn-north-2-gov-1",

@@ -12,6 +12,7 @@ GATEWAY_PAGES = {
     400: "400 Bad Request",
     413: "413 Request Entity Too Large",
     414: "414 Request-URI Too Large",
+    503: "503 Service Temporarily Unavailable",
 }
 
 

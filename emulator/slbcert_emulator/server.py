@@ -11,16 +11,19 @@ import os
 import socket
 import socketserver
 import ssl
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import errors, faults, render
+from . import errors, faults, render, seed
 from .admin import PREFIX as ADMIN_PREFIX, Admin
 from .auth import Authenticator
+from .clb import Clb
 from .clock import Clock
+from .dataplane import AddressBlock, DataPlane, Route, ServedCertificate, ServedDomain, parse_block
 from .faults import FaultPlan
 from .operations import API_VERSION, Operations
 from .rpc import RpcRequest, accepts_json
@@ -33,6 +36,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 IDLE_TIMEOUT_SECONDS = 60  # an idle keep-alive connection is closed after this
 HANDSHAKE_TIMEOUT_SECONDS = 10
 MIN_LINE_LIMIT = 1024 * 1024  # request lines up to this are read whole before a 414
+DEFAULT_MAX_CONNECTIONS = 128  # connections served at once; more are refused, not given threads
 
 
 @dataclass
@@ -46,6 +50,9 @@ class Config:
     request_log: str = None  # default: <data_dir>/requests.log
     tls_cert: str = None
     tls_key: str = None
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    lb_address_block: str = None  # "127.A.B.0/24"; default: a free block picked at start
+    seed_file: str = None  # applied at start when the data directory holds nothing yet
 
 
 class Emulator:
@@ -54,13 +61,119 @@ class Emulator:
     def __init__(self, config):
         self.config = config
         self.clock = Clock()
+        self.stats = Stats()
         self.store = Store(config.data_dir)
         self.auth = Authenticator(config.credentials, self.clock)
-        self.faults = FaultPlan()
-        self.stats = Stats()
+        self.faults = FaultPlan(on_fire=self.stats.fault)
         self.log = RequestLog(config.request_log or os.path.join(config.data_dir, "requests.log"))
-        self.operations = Operations(self.store, self.clock, config.quota)
+        block = AddressBlock(
+            explicit=parse_block(config.lb_address_block) if config.lb_address_block else None,
+            preferred=self._stored_block())
+        self._keep_addresses_in(block)
+        self.data_plane = DataPlane(os.path.join(config.data_dir, "tls"), block)
+        self._sync_lock = threading.Lock()
+        self.clb = Clb(self.store, self.clock, self.faults, block, on_change=self.sync_data_plane)
+        self.operations = Operations(self.store, self.clock, config.quota, self.clb)
         self.admin = Admin(self)
+        if config.seed_file:
+            self._seed_from_file(config.seed_file)
+        self.sync_data_plane()
+
+    def _stored_block(self):
+        with self.store.reading() as tx:
+            return tx.meta("address_block")
+
+    def _keep_addresses_in(self, block):
+        """Load balancers keep their host number when a restart had to take another block."""
+        with self.store.transaction() as tx:
+            tx.set_meta("address_block", block.prefix)
+            used = tx.addresses()
+            for lb in tx.all_load_balancers():
+                if block.owns(lb.address):
+                    continue
+                wanted = f"{block.prefix}.{lb.address.rsplit('.', 1)[1]}"
+                address = wanted if wanted not in used else block.allocate(used)
+                if address is None:
+                    raise ValueError("more load balancers than addresses in one /24")
+                used.discard(lb.address)
+                used.add(address)
+                tx.set_address(lb.id, address)
+
+    def _seed_from_file(self, path):
+        with open(path, encoding="utf-8") as f:
+            docs = json.load(f)
+        with self.store.reading() as tx:
+            if not tx.is_empty():
+                return  # seeded before (or used): a restart keeps what is there
+        for doc in docs if isinstance(docs, list) else [docs]:
+            self.seed(doc)
+
+    def seed(self, doc):
+        account_id = seed.account_of(doc, self.auth.key_ids)
+        created = seed.apply(doc, account_id, self.store, self.operations, self.clb)
+        self.sync_data_plane()
+        return created
+
+    def _routes(self, tx):
+        """{(address, port): Route} of every running listener."""
+        running = tx.running_listeners()
+        wanted = [li.server_certificate_id for _, li, _ in running]
+        wanted += [e.server_certificate_id for _, _, exts in running for e in exts]
+        certificates = tx.certificates_by_id(wanted)
+
+        def served(cert_id):
+            cert = certificates.get(cert_id)
+            return cert and ServedCertificate(cert.id, cert.fingerprint, cert.certificate_pem,
+                                              cert.private_key_pem)
+
+        routes = {}
+        for lb, listener, extensions in running:
+            domains = [ServedDomain(e.domain, served(e.server_certificate_id)) for e in extensions]
+            routes[(lb.address, listener.port)] = Route(
+                name=f"{lb.id}:{listener.port}", protocol=listener.protocol,
+                default=served(listener.server_certificate_id) if listener.protocol == "https" else None,
+                extensions=tuple(d for d in domains if d.certificate is not None),
+                tls13=listener.attributes.get("TLSCipherPolicy") == "tls_cipher_policy_1_2_strict_with_1_3")
+        return routes
+
+    def sync_data_plane(self):
+        # One sync at a time, each reading the state as it is then: the last one applied is the newest.
+        with self._sync_lock:
+            with self.store.reading() as tx:
+                routes = self._routes(tx)
+            self.data_plane.sync(routes)
+
+    def listeners_view(self):
+        """The admin API's view: every listener with its data-plane address and what it serves."""
+        with self.store.reading() as tx:
+            routes = self._routes(tx)
+            rows = [(lb, li, tx.extensions(lb.id, li.port))
+                    for lb in tx.all_load_balancers() for li in tx.listeners(lb.id)]
+        status = self.data_plane.status()
+        shown = []
+        for lb, listener, extensions in rows:
+            key = (lb.address, listener.port)
+            route = routes.get(key)
+            serving, error, warnings = status.get(key, (False, None, ()))
+            served = []
+            if route is not None and route.default is not None:
+                served.append({"ServerName": None, "ServerCertificateId": route.default.id,
+                               "Fingerprint": route.default.fingerprint})
+                served += [{"ServerName": e.domain, "ServerCertificateId": e.certificate.id,
+                            "Fingerprint": e.certificate.fingerprint} for e in route.extensions]
+            shown.append({
+                "AccountId": lb.account_id, "RegionId": lb.region_id, "LoadBalancerId": lb.id,
+                "LoadBalancerName": lb.attributes["LoadBalancerName"],
+                "LoadBalancerSpec": lb.spec, "Address": lb.address,
+                "ListenerPort": listener.port, "ListenerProtocol": listener.protocol,
+                "Status": listener.status, "ServerCertificateId": listener.server_certificate_id,
+                "DomainExtensions": [{"DomainExtensionId": e.id, "Domain": e.domain,
+                                      "ServerCertificateId": e.server_certificate_id} for e in extensions],
+                "DataPlane": {"Endpoint": f"{lb.address}:{listener.port}", "Serving": serving,
+                              "Error": error, "Warnings": list(warnings), "Served": served},
+            })
+        block = self.data_plane.block
+        return {"AddressBlock": f"{block.prefix}.0/24", "DataPlaneError": block.error, "Listeners": shown}
 
     def reset(self):
         self.store.reset()
@@ -68,8 +181,10 @@ class Emulator:
         self.auth.nonces.clear()
         self.clock.set_offset(0)
         self.stats.reset()
+        self.sync_data_plane()
 
     def close(self):
+        self.data_plane.close()
         self.store.close()
         self.log.close()
 
@@ -247,7 +362,6 @@ class Handler(BaseHTTPRequestHandler):
         rule = self.app.faults.take(ex.action, stage)
         if rule is None:
             return False
-        self.app.stats.fault(rule.fault)
         ex.fault = rule.fault
         if rule.retry_after_ms is not None:
             headers["x-acs-retry-after"] = str(rule.retry_after_ms)
@@ -314,6 +428,7 @@ class Server(ThreadingHTTPServer):
     def __init__(self, emulator):
         config = emulator.config
         self.emulator = emulator
+        self._slots = threading.BoundedSemaphore(config.max_connections)
         self.ssl_context = None
         if config.tls_cert:
             self.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -340,6 +455,37 @@ class Server(ThreadingHTTPServer):
         connection[0].setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.emulator.stats.connection()
         return connection
+
+    def process_request(self, request, client_address):
+        # At most max_connections threads: a burst beyond that is refused at once, so it cannot
+        # exhaust the process (the requests already being served go on).
+        if not self._slots.acquire(blocking=False):
+            self.emulator.stats.refused()
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request):
+        if self.ssl_context is None:  # over TLS there is no page to send before a handshake
+            page = render.gateway_page(503)
+            try:
+                request.settimeout(1)
+                request.sendall(b"HTTP/1.1 503 Service Temporarily Unavailable\r\nServer: Tengine\r\n"
+                                + f"Content-Type: {render.HTML_TYPE}\r\nContent-Length: {len(page)}\r\n"
+                                  "Connection: close\r\n\r\n".encode() + page)
+            except OSError:
+                pass
+        self.shutdown_request(request)
 
     def finish_request(self, request, client_address):
         # The TLS handshake runs here, in the connection's thread, so a slow client blocks no one.

@@ -30,12 +30,17 @@ class Stats:
     def reset(self):
         with self._lock:
             self._connections = 0
+            self._refused = 0
             self._requests = collections.Counter()
             self._faults = collections.Counter()
 
     def connection(self):
         with self._lock:
             self._connections += 1
+
+    def refused(self):
+        with self._lock:
+            self._refused += 1
 
     def request(self, action):
         with self._lock:
@@ -48,6 +53,7 @@ class Stats:
     def snapshot(self):
         with self._lock:
             return {"connections_accepted": self._connections,
+                    "connections_refused": self._refused,
                     "requests": dict(self._requests),
                     "faults_fired": dict(self._faults)}
 
@@ -58,7 +64,9 @@ class RequestLog:
     def __init__(self, path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._lock = threading.Lock()
-        self._file = open(path, "a", encoding="utf-8")
+        # Owner-only like the database beside it, though it holds no secret.
+        self._file = open(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a",
+                          encoding="utf-8")
 
     def write(self, entry):
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))

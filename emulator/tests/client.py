@@ -1,4 +1,4 @@
-"""A small hand-made client: signs V1/V3 requests from the spec (independently of the emulator's
+"""A small hand-made client: signs V1/V3 requests from docs/protocol.md section 3 (independently of the emulator's
 code), places parameters in the query or a form body, and sends them with urllib."""
 
 import base64

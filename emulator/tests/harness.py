@@ -37,6 +37,8 @@ class Emulator:
 
     def __init__(self, data_dir, *extra_args, ca_file=None):
         self.data_dir = str(data_dir)
+        # Beside the data directory, so the emulator itself creates that one (owner-only).
+        self.stderr_path = self.data_dir.rstrip("/") + ".stderr.txt"
         self.args = ["--access-key", f"{KEY_ID}:{SECRET}", "--access-key", f"{KEY2_ID}:{SECRET2}",
                      "--sts-token", f"{STS_ID}:{STS_SECRET}:{STS_TOKEN}", *extra_args]
         self.proc = None
@@ -46,8 +48,8 @@ class Emulator:
         self.tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
 
     def start(self):
-        os.makedirs(self.data_dir, exist_ok=True)
-        with open(os.path.join(self.data_dir, "stderr.txt"), "ab") as stderr:
+        os.makedirs(os.path.dirname(os.path.abspath(self.data_dir)), exist_ok=True)
+        with open(self.stderr_path, "ab") as stderr:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0",
                  "--data-dir", self.data_dir, *self.args],
@@ -61,6 +63,10 @@ class Emulator:
         return self
 
     @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
     def port(self):
         return int(self.url.rsplit(":", 1)[1])
 
@@ -69,7 +75,7 @@ class Emulator:
         return f"127.0.0.1:{self.port}"
 
     def stderr_text(self):
-        with open(os.path.join(self.data_dir, "stderr.txt"), encoding="utf-8", errors="replace") as f:
+        with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
             return f.read()
 
     def stop(self, signum=signal.SIGTERM):

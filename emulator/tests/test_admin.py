@@ -5,6 +5,7 @@ import urllib.parse
 
 import client
 from harness import KEY_ID, REGION, SECRET, STS_ID, STS_SECRET, STS_TOKEN, upload_params
+from lbs import create_lb, create_listener, set_faults
 from slbcert_emulator.admin import Admin
 from slbcert_emulator.devcerts import cert_pem
 
@@ -87,14 +88,20 @@ def test_clock(emu):
 
 
 def test_reset_forgets_everything(emu, pki):
-    emu.call(UPLOAD, upload_params(pki))
+    cert_id = emu.call(UPLOAD, upload_params(pki)).json()["ServerCertificateId"]
+    lb = create_lb(emu)
+    create_listener(emu, lb, cert_id)
+    set_faults(emu, {"action": "*", "fault": "busy-window", "duration_ms": 60000, "times": 2})
+    create_lb(emu)  # opens a busy window on that instance
     emu.admin("POST", "faults", [{"action": "*", "fault": "busy"}])
     emu.admin("POST", "clock", {"offset_seconds": 30})
     assert emu.admin("POST", "reset") == (200, {"status": "ok"})
     assert emu.admin("GET", "certificates")[1] == {"Certificates": []}
+    assert emu.admin("GET", "listeners")[1]["Listeners"] == []
     assert emu.admin("GET", "faults")[1] == {"pending": []}
     assert emu.admin("GET", "clock")[1]["offset_seconds"] == 0
     assert emu.admin("GET", "stats")[1]["requests"] == {}
+    assert emu.call("DescribeLoadBalancers", {"RegionId": REGION}).json()["TotalCount"] == 0
 
 
 def test_unknown_endpoint_and_bad_json(emu):

@@ -1,4 +1,4 @@
-"""CLB's certificate rules (spec section 6): each refusal with its code, status and message."""
+"""CLB's certificate rules (docs/protocol.md section 6): each refusal with its code, status and message."""
 
 import base64
 import hashlib

@@ -130,7 +130,8 @@ def test_help_documents_every_option():
     text = subprocess.run([sys.executable, "-m", "slbcert_emulator", "--help"], capture_output=True,
                           text=True, timeout=30, check=True).stdout
     for option in ("--host", "--port", "--data-dir", "--access-key", "--sts-token", "--tls-cert",
-                   "--tls-key", "--quota", "--max-url-bytes", "--request-log"):
+                   "--tls-key", "--quota", "--max-url-bytes", "--request-log", "--max-connections",
+                   "--lb-address-block", "--seed"):
         assert option in text
 
 

@@ -82,7 +82,7 @@ def test_missing_signing_parameter(emu, dropped):
 
 
 def test_unknown_action_and_version(emu):
-    assert emu.call("DescribeLoadBalancers", {"RegionId": REGION}).code == "InvalidAction.NotFound"
+    assert emu.call("DescribeVServerGroups", {"RegionId": REGION}).code == "InvalidAction.NotFound"
     _, target, _, _ = client.v1_request(DESCRIBE, {"RegionId": REGION}, KEY_ID, SECRET)
     reply = client.send(emu.url, "POST", target.replace("2014-05-15", "2099-01-01"))
     assert (reply.status, reply.code) == (404, "InvalidAction.NotFound")

@@ -1,4 +1,4 @@
-"""The verifier accepts the exact requests of spec/signing-vectors.json (golden SDK signatures).
+"""The verifier accepts the exact requests of tests/data/signing-vectors.json (golden SDK signatures).
 
 The emulator's clock is set near the vectors' 2024-01-01T12:00:00Z. A vector's request is
 authenticated when the answer is the upload's own refusal of its sample name (the operation

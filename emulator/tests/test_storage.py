@@ -1,11 +1,14 @@
 """SQLite storage: data survives restarts (also kill -9), concurrent requests lose nothing."""
 
 import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from harness import REGION, upload_params
+from lbs import create_lb, create_listener, https_attribute, ok, served_fingerprint, set_faults, upload
 
 UPLOAD = "UploadServerCertificate"
 
@@ -65,3 +68,118 @@ def test_quota_holds_under_concurrency(start_emulator, pki):
         codes = list(pool.map(lambda p: emu.call(UPLOAD, p).json().get("Code"), params, timeout=60))
     assert codes.count(None) == 5 and codes.count("OverQuota") == 11
     assert len(describe(emu)) == 5
+
+
+# --- load balancers, listeners and domain extensions ------------------------------------------------
+
+def rotation_setup(emu, pki):
+    """An instance with two listeners, one with a domain extension; what a restart must keep."""
+    default = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=0)
+    sni = upload(emu, pki, "api.example.com", ("api.example.com",), key_index=1)
+    lb = create_lb(emu, LoadBalancerName="kept")
+    ports = [create_listener(emu, lb, default["ServerCertificateId"]) for _ in range(2)]
+    de_id = ok(emu.call("CreateDomainExtension", {
+        "RegionId": REGION, "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": str(ports[0]),
+        "Domain": "api.example.com", "ServerCertificateId": sni["ServerCertificateId"]}))["DomainExtensionId"]
+    return {"default": default, "sni": sni, "lb": lb, "ports": ports, "de": de_id}
+
+
+def state_of(emu, s):
+    listed = ok(emu.call("DescribeLoadBalancerListeners", {"RegionId": REGION}))
+    extensions = ok(emu.call("DescribeDomainExtensions", {
+        "RegionId": REGION, "LoadBalancerId": s["lb"]["LoadBalancerId"], "ListenerPort": str(s["ports"][0])}))
+    return {
+        "load_balancers": [(b["LoadBalancerId"], b["Address"]) for b in ok(emu.call(
+            "DescribeLoadBalancers", {"RegionId": REGION}))["LoadBalancers"]["LoadBalancer"]],
+        "listeners": sorted((li["ListenerPort"], li["Status"], li["HTTPSListenerConfig"]["ServerCertificateId"])
+                            for li in listed.get("Listeners", [])),
+        "extensions": [(e["DomainExtensionId"], e["ServerCertificateId"])
+                       for e in extensions["DomainExtensions"]["DomainExtension"]],
+        "idle_timeout": https_attribute(emu, s["lb"], s["ports"][1])["IdleTimeout"],
+    }
+
+
+def test_load_balancers_survive_a_kill_and_serve_again(start_emulator, pki, tmp_path):
+    first = start_emulator(data_dir=tmp_path / "data")
+    s = rotation_setup(first, pki)
+    before = state_of(first, s)
+    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    second = start_emulator(data_dir=tmp_path / "data")
+    assert state_of(second, s) == before  # same ids, the same address (its block was free again)
+    address = s["lb"]["Address"]
+    assert served_fingerprint(address, s["ports"][0], "api.example.com") == s["sni"]["Fingerprint"]
+    assert served_fingerprint(address, s["ports"][1]) == s["default"]["Fingerprint"]
+
+
+def stalled(emu, action, params):
+    """Start `action` with a stall inside its open transaction; return once it is stalled."""
+    set_faults(emu, {"action": action, "fault": "stall-before-commit", "delay_ms": 30000})
+    errors = []
+    caller = threading.Thread(target=lambda: errors.append(_swallow(lambda: emu.call(action, params))),
+                              daemon=True)
+    caller.start()
+    deadline = time.monotonic() + 10
+    while emu.admin("GET", "stats")[1]["faults_fired"].get("stall-before-commit") != 1:
+        assert time.monotonic() < deadline, "the operation never reached its commit"
+        time.sleep(0.02)
+    return caller
+
+
+def _swallow(call):
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - the connection dies with the process
+        return exc
+
+
+@pytest.mark.parametrize("action", ["DeleteLoadBalancer", "SetLoadBalancerHTTPSListenerAttribute",
+                                    "SetDomainExtensionAttribute"])
+def test_a_kill_mid_operation_leaves_nothing_half_applied(start_emulator, pki, tmp_path, action):
+    first = start_emulator(data_dir=tmp_path / "data")
+    s = rotation_setup(first, pki)
+    renewed = upload(first, pki, "www.example.com", ("www.example.com", "api.example.com"), key_index=2)
+    before = state_of(first, s)
+    params = {
+        "DeleteLoadBalancer": {"RegionId": REGION, "LoadBalancerId": s["lb"]["LoadBalancerId"]},
+        "SetLoadBalancerHTTPSListenerAttribute": {
+            "RegionId": REGION, "LoadBalancerId": s["lb"]["LoadBalancerId"], "ListenerPort": str(s["ports"][1]),
+            "ServerCertificateId": renewed["ServerCertificateId"], "IdleTimeout": "42"},
+        "SetDomainExtensionAttribute": {"RegionId": REGION, "DomainExtensionId": s["de"],
+                                        "ServerCertificateId": renewed["ServerCertificateId"]},
+    }[action]
+    caller = stalled(first, action, params)
+    first.stop(signal.SIGKILL)
+    caller.join(10)
+
+    second = start_emulator(data_dir=tmp_path / "data")
+    assert state_of(second, s) == before
+    ok(second.call(action, params))  # and the same change, done again, is whole
+    if action == "DeleteLoadBalancer":
+        assert ok(second.call("DescribeLoadBalancers", {"RegionId": REGION}))["TotalCount"] == 0
+        assert ok(second.call("DeleteServerCertificate", {
+            "RegionId": REGION, "ServerCertificateId": s["sni"]["ServerCertificateId"]}))
+
+
+def test_concurrent_changes_of_many_instances(start_emulator, pki):
+    emu = start_emulator()
+    certs = [upload(emu, pki, "www.example.com", ("www.example.com",), key_index=i) for i in range(2)]
+
+    def work(i):
+        lb = create_lb(emu, LoadBalancerName=f"lb-{i}")
+        port = create_listener(emu, lb, certs[0]["ServerCertificateId"])
+        for n in range(3):
+            ok(emu.call("SetLoadBalancerHTTPSListenerAttribute", {
+                "RegionId": REGION, "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": str(port),
+                "ServerCertificateId": certs[(n + 1) % 2]["ServerCertificateId"]}))
+        return lb, port
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(work, range(16), timeout=60))
+    assert len({lb["Address"] for lb, _ in created}) == 16
+    for lb, port in created:
+        assert served_fingerprint(lb["Address"], port) == certs[1]["Fingerprint"]
+    listed = ok(emu.call("DescribeLoadBalancerListeners", {"RegionId": REGION, "MaxResults": "100"}))
+    assert listed["TotalCount"] == 16
+    assert {li["HTTPSListenerConfig"]["ServerCertificateId"] for li in listed["Listeners"]} == {
+        certs[1]["ServerCertificateId"]}

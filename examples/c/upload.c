@@ -348,11 +348,19 @@ int main(int argc, char **argv)
     printf("name:        %s\n", slbcert_server_certificate_name(stored));
     printf("fingerprint: %s\n", slbcert_server_certificate_fingerprint(stored));
     printf("expires:     %s\n", slbcert_server_certificate_expire_time(stored));
-    if (slbcert_upload_result_uploaded(result) == 1) {
+    size_t in_region = slbcert_certificate_list_count(slbcert_upload_result_region_certificates(result));
+    switch (slbcert_upload_result_outcome(result)) {
+    case SLBCERT_UPLOAD_UPLOADED:
         printf("result:      uploaded (request id %s)\n", slbcert_server_certificate_request_id(stored));
-    } else {
-        printf("result:      already present, nothing uploaded (%zu certificates in the region)\n",
-               slbcert_certificate_list_count(slbcert_upload_result_region_certificates(result)));
+        break;
+    case SLBCERT_UPLOAD_CONVERGED:
+        printf("result:      another upload stored it first; this run's copy %s was removed\n",
+               slbcert_upload_result_removed(result, 0) ? slbcert_upload_result_removed(result, 0) : "");
+        break;
+    default:
+        printf("result:      already present, nothing uploaded (%zu %s in the region)\n", in_region,
+               in_region == 1 ? "certificate" : "certificates");
+        break;
     }
     exit_status = 0;
 

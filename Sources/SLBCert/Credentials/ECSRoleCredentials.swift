@@ -1,6 +1,6 @@
 import Synchronization
 
-/// How to reach the ECS instance metadata service (spec section 7).
+/// How to reach the ECS instance metadata service (docs/protocol.md section 7).
 public struct ECSMetadataOptions: Sendable {
     public static let defaultEndpoint = "http://100.100.100.200"
 
@@ -44,10 +44,10 @@ public final class ECSRoleCredentialsProvider: CredentialsProvider {
 
     /// - Parameter roleName: the role; nil or empty asks the metadata service which role the instance has.
     public init(roleName: String?, options: ECSMetadataOptions, transport: any HTTPTransport,
-                clock: @escaping @Sendable () -> Int64 = { UTCTime.nowMilliseconds() }) {
+                clock: (@Sendable () -> Int64)? = nil) {
         self.options = options
         self.transport = transport
-        self.clock = clock
+        self.clock = clock ?? { UTCTime.nowMilliseconds() }
         state = Mutex(State(roleName: roleName.flatMap { $0.isEmpty ? nil : $0 }))
     }
 

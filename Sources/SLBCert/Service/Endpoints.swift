@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Where a region's SLB API lives (spec section 4), and what an explicit endpoint URL means.
+/// Where a region's SLB API lives (docs/protocol.md section 4), and what an explicit endpoint URL means.
 public enum Endpoints {
     /// Regions served by the central endpoint; every other region has its own host.
     static let centralRegions: Set<String> = [

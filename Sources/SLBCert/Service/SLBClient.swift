@@ -240,6 +240,12 @@ public final class SLBClient: Sendable {
             logAttempt(action, attempt, response.status, code: "", requestId: answer["RequestId"]?.string ?? "", started: started)
             outcome = .success(answer)
         } catch {
+            var error = error
+            if error.reason == .urlTooLong {
+                error.hint = configuration.placement == .query
+                    ? "The request URL is too long for the gateway: send the parameters in the body (the default placement), not the query."
+                    : "The request URL is too long for the gateway although the parameters travel in the body; check the endpoint URL and any proxy in between."
+            }
             outcome = .failure(error)
             logAttempt(action, attempt, error.httpStatus, code: error.serviceCode.isEmpty ? error.kind.rawValue : error.serviceCode,
                        requestId: error.requestId, started: started)

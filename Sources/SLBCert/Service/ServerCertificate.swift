@@ -1,35 +1,36 @@
-/// A server certificate as the service describes it (spec section 1). Times are kept both as the
-/// service's string and as milliseconds.
+/// A server certificate as the service describes it (docs/protocol.md section 1). Times are kept
+/// both as the service's string and as milliseconds. A value read from the service: immutable to
+/// callers.
 public struct ServerCertificate: Sendable, Equatable {
-    public var serverCertificateId = ""
-    public var serverCertificateName = ""
-    public var fingerprint = ""
-    public var commonName = ""
-    public var subjectAlternativeNames: [String] = []
-    public var createTime = ""
-    public var createTimeStamp: Int64 = 0
-    public var expireTime = ""
-    public var expireTimeStamp: Int64 = 0
-    public var isAliCloudCertificate = false
-    public var aliCloudCertificateId = ""
-    public var aliCloudCertificateName = ""
-    public var regionId = ""
-    public var regionIdAlias = ""
-    public var resourceGroupId = ""
-    public var tags: [Tag] = []
+    public internal(set) var serverCertificateId = ""
+    public internal(set) var serverCertificateName = ""
+    public internal(set) var fingerprint = ""
+    public internal(set) var commonName = ""
+    public internal(set) var subjectAlternativeNames: [String] = []
+    public internal(set) var createTime = ""
+    public internal(set) var createTimeStamp: Int64 = 0
+    public internal(set) var expireTime = ""
+    public internal(set) var expireTimeStamp: Int64 = 0
+    public internal(set) var isAliCloudCertificate = false
+    public internal(set) var aliCloudCertificateId = ""
+    public internal(set) var aliCloudCertificateName = ""
+    public internal(set) var regionId = ""
+    public internal(set) var regionIdAlias = ""
+    public internal(set) var resourceGroupId = ""
+    public internal(set) var tags: [Tag] = []
     /// The RequestId of the call that returned it.
-    public var requestId = ""
+    public internal(set) var requestId = ""
 
     public struct Tag: Sendable, Equatable {
-        public var key: String
-        public var value: String
+        public let key: String
+        public let value: String
         public init(key: String, value: String) {
             self.key = key
             self.value = value
         }
     }
 
-    public init() {}
+    init() {}
 
     /// Reads one certificate object of an Upload or Describe answer; unknown fields are ignored.
     /// One pass over the members with a switch: looking each field up by name would compare every
@@ -70,7 +71,7 @@ public struct ServerCertificate: Sendable, Equatable {
     }
 
     /// The service's field names, for JSON output.
-    public var json: JSON {
+    package var json: JSON {
         .object([
             ("ServerCertificateId", .string(serverCertificateId)),
             ("ServerCertificateName", .string(serverCertificateName)),

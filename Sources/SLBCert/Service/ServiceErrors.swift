@@ -1,5 +1,5 @@
 /// Turns the service's answers into results or `SLBCertError`s, and says which failures are worth
-/// retrying (spec sections 5 and 8).
+/// retrying (docs/protocol.md sections 5 and 8).
 enum ServiceAnswer {
     /// The JSON body of a successful answer, or the error it carries.
     static func decode(_ response: HTTPResponse) throws(SLBCertError) -> JSON {
@@ -23,9 +23,7 @@ enum ServiceAnswer {
         let contentType = response.header("content-type") ?? "no content type"
         var error = SLBCertError(.protocol, "The service answered HTTP \(response.status) (\(contentType)) with something that is not the API's JSON: \"\(excerpt(text))\"")
         error.httpStatus = response.status
-        if response.status == 414 {
-            error.hint = "The request URL is too long for the gateway: send parameters in the body (the default placement), not the query."
-        }
+        if response.status == 414 { error.reason = .urlTooLong }
         throw error
     }
 
@@ -47,10 +45,12 @@ enum ServiceAnswer {
         return error
     }
 
+    /// What to do about a service Code, in words every interface can use (they add their own
+    /// pointers to commands, functions or keywords).
     static func hint(for code: String) -> String {
         switch code {
         case "SignatureDoesNotMatch":
-            return "Check the AccessKeySecret, and that nothing re-encodes the request; `slbcert sign` shows what was signed."
+            return "Check the AccessKeySecret, and that nothing re-encodes the request; the string-to-sign shows what was signed."
         case "InvalidTimeStamp.Expired":
             return "The local clock is more than 15 minutes off; synchronise it (NTP)."
         case "SignatureNonceUsed":
@@ -64,21 +64,21 @@ enum ServiceAnswer {
         case "InvalidRegionId.NotFound":
             return "Check the region id; certificates are regional and must be uploaded where the load balancer is."
         case "CertificateNotMatchPrivateKey":
-            return "The key does not belong to the certificate; `slbcert inspect --cert C --key K` shows it locally."
+            return "The key does not belong to the certificate; checking the pair locally shows which one is wrong."
         case "PrivateKeyEncryption":
-            return "Decrypt the key first (slbcert normalizes it when given --passphrase-file)."
+            return "Decrypt the key first, or give its passphrase so that it is decrypted before sending."
         case "ServerCertificateId.NotFound":
-            return "Check the id with `slbcert list`, and that the region is the one the certificate was uploaded to."
+            return "Check the id, and that the region is the one the certificate was uploaded to."
         case "CertificateAndPrivateKeyIsRefered":
             return "Unbind the certificate from its listeners before deleting it."
         case "OverQuota":
-            return "Delete unused certificates in the region (slbcert list, slbcert delete)."
+            return "Delete unused certificates in the region."
         default:
             return code.hasPrefix("Throttling") ? "Requests are rate-limited; retry later or lower the request rate." : ""
         }
     }
 
-    /// Transient failures (spec section 8): worth another attempt.
+    /// Transient failures (docs/protocol.md section 8): worth another attempt.
     static func isRetryable(_ error: SLBCertError) -> Bool {
         switch error.kind {
         case .network, .timeout:

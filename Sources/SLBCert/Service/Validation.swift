@@ -1,4 +1,4 @@
-/// The service's rules for names, ids and tags (spec section 1), checked before anything is sent so a
+/// The service's rules for names, ids and tags (docs/protocol.md section 1), checked before anything is sent so a
 /// refusal costs no round trip and says exactly what to change.
 enum Validation {
     static func checkName(_ name: String) throws(SLBCertError) {

@@ -1,4 +1,4 @@
-/// The one percent-encoder for everything that is signed or sent as a signed parameter (spec section 3):
+/// The one percent-encoder for everything that is signed or sent as a signed parameter (docs/protocol.md section 3):
 /// UTF-8 bytes, `A-Z a-z 0-9 - _ . ~` kept, every other byte `%XY` with upper-case hex. Space is `%20`,
 /// never `+`: a platform form encoder would produce a different string than the one the server signs.
 ///

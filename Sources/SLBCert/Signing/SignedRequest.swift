@@ -22,7 +22,7 @@ public enum SignatureVersion: Int, Sendable {
     case v3 = 3
 }
 
-/// Where the operation's parameters travel (spec section 2).
+/// Where the operation's parameters travel (docs/protocol.md section 2).
 public enum ParameterPlacement: Sendable {
     /// An application/x-www-form-urlencoded POST body: private keys never end up in a URL.
     case body

@@ -1,4 +1,4 @@
-/// Signature version 1.0 (HMAC-SHA1), spec section 3. The common and auth parameters always travel in
+/// Signature version 1.0 (HMAC-SHA1), docs/protocol.md section 3. The common and auth parameters always travel in
 /// the query; with body placement only the operation's own parameters go in the body, so the query
 /// never holds a PrivateKey. The signature covers query and body merged, so it is the same either way.
 enum V1Signer {

@@ -1,4 +1,4 @@
-/// ACS3-HMAC-SHA256, spec section 3. Action, version, time and nonce travel as signed headers; the
+/// ACS3-HMAC-SHA256, docs/protocol.md section 3. Action, version, time and nonce travel as signed headers; the
 /// operation's parameters go in the query or the form body. Only `host`, `content-type` and `x-acs-*`
 /// are signed: nothing a proxy may rewrite.
 enum V3Signer {

@@ -1,6 +1,6 @@
 /// Base64 (RFC 4648, standard alphabet). Our own, strict, so that a malformed PEM body is reported as
 /// such instead of being silently skipped, and so that signatures don't go through a platform encoder.
-public enum Base64 {
+package enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let decodeTable: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
@@ -8,11 +8,11 @@ public enum Base64 {
         return table
     }()
 
-    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    package static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         String(decoding: encodeBytes(bytes), as: UTF8.self)
     }
 
-    public static func encodeBytes<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+    package static func encodeBytes<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         let input = Array(bytes)
         var out: [UInt8] = []
         out.reserveCapacity((input.count + 2) / 3 * 4)
@@ -35,7 +35,7 @@ public enum Base64 {
 
     /// Decodes strictly: only the alphabet, '=' padding at the end, length a multiple of 4.
     /// Whitespace must already be removed. Returns nil for anything else; empty text is empty data.
-    public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+    package static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
         let input = Array(text)
         if input.isEmpty { return [] }
         guard input.count % 4 == 0 else { return nil }

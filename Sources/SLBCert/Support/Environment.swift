@@ -2,9 +2,9 @@
 import Glibc
 #endif
 
-public enum Environment {
+package enum Environment {
     /// A snapshot of the process environment.
-    public static var process: [String: String] {
+    package static var process: [String: String] {
         var result: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {

@@ -2,7 +2,7 @@
 /// write the CLI's output, without pulling Foundation into the library.
 /// Not `indirect`: arrays and objects already live in Array storage, and boxing every value cost an
 /// allocation per number and string (a third of a describe went to malloc and free).
-public enum JSON: Sendable, Equatable {
+package enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +10,7 @@ public enum JSON: Sendable, Equatable {
     case array([JSON])
     case object([(String, JSON)])
 
-    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+    package static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
@@ -24,12 +24,12 @@ public enum JSON: Sendable, Equatable {
 
     // MARK: Reading values
 
-    public subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .string(let value): return value
         case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
@@ -38,7 +38,7 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    public var int64: Int64? {
+    package var int64: Int64? {
         switch self {
         case .number(let value): return Int64(exactly: value.rounded())
         case .string(let value): return Int64(value)
@@ -46,7 +46,7 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    public var bool: Bool? {
+    package var bool: Bool? {
         switch self {
         case .bool(let value): return value
         case .number(let value): return value != 0
@@ -55,7 +55,7 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
-    public var array: [JSON]? {
+    package var array: [JSON]? {
         if case .array(let values) = self { return values }
         return nil
     }
@@ -63,7 +63,7 @@ public enum JSON: Sendable, Equatable {
     // MARK: Writing
 
     /// Compact JSON, or indented with two spaces per level.
-    public func serialized(pretty: Bool = false) -> String {
+    package func serialized(pretty: Bool = false) -> String {
         var out = ""
         write(to: &out, pretty: pretty, indent: 0)
         return out
@@ -122,14 +122,14 @@ public enum JSON: Sendable, Equatable {
     // MARK: Parsing
 
     /// Parses a JSON document (RFC 8259). Returns nil for anything that is not exactly one valid value.
-    public static func parse<C: Collection>(_ bytes: C) -> JSON? where C.Element == UInt8 {
+    package static func parse<C: Collection>(_ bytes: C) -> JSON? where C.Element == UInt8 {
         var parser = Parser(bytes: Array(bytes))
         guard let value = parser.value(depth: 0) else { return nil }
         parser.skipSpace()
         return parser.position == parser.bytes.count ? value : nil
     }
 
-    public static func parse(_ text: String) -> JSON? { parse(Array(text.utf8)) }
+    package static func parse(_ text: String) -> JSON? { parse(Array(text.utf8)) }
 
     private struct Parser {
         let bytes: [UInt8]

@@ -1,6 +1,9 @@
 /// The one error type of the core. Every failure a caller can see is one of these: a kind that
 /// says whose problem it is, a message a person can act on, and what the service or libcurl said.
-/// Messages never contain secrets (they pass through `Redactor` where they quote anything external).
+/// Messages never contain secrets: external text (the service's messages, answer excerpts) passes
+/// through `Redactor` once, where the error is made, so no interface needs to redact it again.
+/// Hints are neutral; each interface adds its own pointers to flags, functions or keywords, keyed
+/// by `reason` and `serviceCode`.
 public struct SLBCertError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
         case invalidArgument   // the caller passed something unusable

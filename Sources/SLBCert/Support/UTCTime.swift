@@ -5,16 +5,16 @@ import Musl
 #endif
 
 /// Instants as the service writes them: "yyyy-MM-ddTHH:mm:ssZ" and milliseconds since the epoch.
-public enum UTCTime {
+package enum UTCTime {
     /// The current time in milliseconds since the Unix epoch.
-    public static func nowMilliseconds() -> Int64 {
+    package static func nowMilliseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     /// Formats as "yyyy-MM-ddTHH:mm:ssZ" (seconds precision, UTC).
-    public static func format(milliseconds: Int64) -> String {
+    package static func format(milliseconds: Int64) -> String {
         var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -28,7 +28,7 @@ public enum UTCTime {
 
     /// Parses "yyyy-MM-ddTHH:mm:ssZ" (fractional seconds ".fff" allowed, ignored); nil when malformed,
     /// including days the month does not have.
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         // Between the seconds and the Z: nothing, or a '.' and at least one digit.

@@ -1,11 +1,12 @@
 import CCurl
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Options of the libcurl transport. Defaults are the official SDKs' (connect 5 s, read 10 s).
 public struct TransportOptions: Sendable {
-    /// A CA bundle file; nil uses `ALIBABA_CLOUD_CA_BUNDLE`, then the system's store.
+    /// A CA bundle file; nil: the system's store (the client settings resolve the environment).
     public var caBundle: String?
     /// A proxy URL; nil lets libcurl read `HTTPS_PROXY`/`https_proxy` and `NO_PROXY`.
     public var proxy: String?
@@ -49,19 +50,18 @@ public enum UserAgent {
 /// it back, so each thread that calls keeps one live connection that later calls reuse.
 public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     public let options: TransportOptions
-    private let caBundle: String?
-    private let lock = Lock()
-    private var idleHandles: [UnsafeMutableRawPointer] = []  // guarded by `lock`
+    /// Idle easy handles; each keeps its connection cache.
+    private let idleHandles = Mutex<[CurlHandle]>([])
 
-    public init(options: TransportOptions = TransportOptions(), environment: [String: String] = Environment.process) {
+    public init(options: TransportOptions = TransportOptions()) {
         _ = CurlGlobal.initialized
         self.options = options
-        let fromEnvironment = environment["ALIBABA_CLOUD_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 }
-        caBundle = options.caBundle ?? fromEnvironment
     }
 
     deinit {
-        for handle in idleHandles { curl_easy_cleanup(handle) }
+        idleHandles.withLock { handles in
+            for handle in handles { curl_easy_cleanup(handle.pointer) }
+        }
     }
 
     public func send(_ request: HTTPRequest) throws(SLBCertError) -> HTTPResponse {
@@ -71,21 +71,17 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             throw SLBCertError(.invalidArgument, "A request header or the URL holds a control character; nothing was sent.")
         }
         let handle = try takeHandle()
-        defer { giveBack(handle) }
-        return try perform(request, on: handle)
+        defer { idleHandles.withLock { $0.append(handle) } }
+        return try perform(request, on: handle.pointer)
     }
 
-    private func takeHandle() throws(SLBCertError) -> UnsafeMutableRawPointer {
-        if let handle = lock.withLock({ idleHandles.popLast() }) { return handle }
+    private func takeHandle() throws(SLBCertError) -> CurlHandle {
+        if let handle = idleHandles.withLock({ $0.popLast() }) { return handle }
         guard CurlGlobal.initialized else {
             throw SLBCertError(.outOfMemory, "libcurl could not be initialised (curl_global_init failed).")
         }
-        guard let handle = curl_easy_init() else { throw SLBCertError(.outOfMemory, "libcurl could not allocate a handle (curl_easy_init failed).") }
-        return handle
-    }
-
-    private func giveBack(_ handle: UnsafeMutableRawPointer) {
-        lock.withLock { idleHandles.append(handle) }
+        guard let pointer = curl_easy_init() else { throw SLBCertError(.outOfMemory, "libcurl could not allocate a handle (curl_easy_init failed).") }
+        return CurlHandle(pointer: pointer)
     }
 
     private func perform(_ request: HTTPRequest, on handle: UnsafeMutableRawPointer) throws(SLBCertError) -> HTTPResponse {
@@ -117,7 +113,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
                     _ = slbcert_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, opaqueSink)
                     _ = slbcert_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, ResponseSink.headerCallback)
                     _ = slbcert_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, opaqueSink)
-                    if let caBundle { _ = slbcert_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
+                    if let caBundle = options.caBundle { _ = slbcert_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
                     if let proxy = options.proxy { _ = slbcert_curl_setopt_string(handle, CURLOPT_PROXY, proxy) }
                     if options.insecureSkipTLSVerification {
                         _ = slbcert_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
@@ -151,7 +147,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// Sorts libcurl's failures into the kinds callers act on differently.
     static func error(for code: CURLcode, detail: String, sink: ResponseSink, limit: Int) -> SLBCertError {
         let curlText = String(cString: curl_easy_strerror(code))
-        let message = detail.isEmpty ? curlText : detail
+        // libcurl's detail can quote what it was given (a URL): external text, redacted where it enters.
+        let message = detail.isEmpty ? curlText : Redactor.redact(detail)
         var error: SLBCertError
         switch code {
         case CURLE_WRITE_ERROR where sink.overflowed:
@@ -159,19 +156,27 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         case CURLE_OPERATION_TIMEDOUT:
             error = SLBCertError(.timeout, "The request timed out: \(message)",
                                  hint: "Raise the timeout, or check the network path to the endpoint.")
+            error.reason = .timedOut
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE,
              CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ISSUER_ERROR,
              CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
             error = SLBCertError(.tls, "TLS failed: \(message)",
-                                 hint: "Check the CA bundle (--ca-bundle or ALIBABA_CLOUD_CA_BUNDLE) and the endpoint's host name.")
+                                 hint: "Check the CA bundle (SLBCERT_CA_BUNDLE, ALIBABA_CLOUD_CA_BUNDLE, or the system's) and the endpoint's host name.")
+            error.reason = .tlsFailed
         default:
             error = SLBCertError(.network, "The connection failed: \(message)",
                                  hint: "Check the endpoint URL, DNS, proxy settings (HTTPS_PROXY, NO_PROXY) and the network.")
+            error.reason = .connectionFailed
         }
         error.transportCode = Int(code.rawValue)
         error.transportMessage = curlText
         return error
     }
+}
+
+/// An easy handle; only ever used by one thread at a time (it is out of the pool while in use).
+struct CurlHandle: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
 }
 
 /// Collects an answer's body and headers; refuses bodies over the limit.

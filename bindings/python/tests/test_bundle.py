@@ -127,15 +127,15 @@ def test_wrong_types_raise_type_error(pki: PKI) -> None:
         slbcert.Bundle(pki.leaf().cert_pem, key=object())  # type: ignore[arg-type]
 
 
-def test_empty_certificate_is_invalid_argument() -> None:
-    with pytest.raises(slbcert.InvalidArgument) as caught:
-        slbcert.Bundle(b"")
-    assert caught.value.status == -1
+def test_empty_certificate_is_a_finding_as_in_the_cli_and_c() -> None:
+    bundle = slbcert.Bundle(b"")
+    assert bundle.has_errors and [f.code for f in bundle.errors] == ["NO_CERTIFICATE"]
+    assert str(bundle.errors[0].severity) == "error"
 
 
-def test_empty_key_is_invalid_argument(pki: PKI) -> None:
-    with pytest.raises(slbcert.InvalidArgument, match="key"):
-        slbcert.Bundle(pki.leaf().cert_pem, key=b"")
+def test_empty_key_is_a_finding(pki: PKI) -> None:
+    with slbcert.Bundle(pki.leaf().cert_pem, key=b"") as bundle:
+        assert "NO_PRIVATE_KEY" in [f.code for f in bundle.errors]
 
 
 def test_der_certificate(pki: PKI) -> None:
@@ -246,9 +246,9 @@ def test_from_files(pki: PKI, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         slbcert.Bundle.from_files(tmp_path / "missing.pem")
     big = tmp_path / "big.pem"
-    big.write_bytes(b"x" * (slbcert.MAX_INPUT_BYTES + 1))
-    with pytest.raises(ValueError, match="at most"):
-        slbcert.Bundle.from_files(big)
+    big.write_bytes(b"x" * (slbcert.MAX_INPUT_BYTES + 100))
+    assert [f.code for f in slbcert.Bundle.from_files(big).errors] == ["INPUT_TOO_LARGE"]
+    assert slbcert.MAX_INPUT_BYTES == 1024 * 1024
 
 
 def test_oversized_input_is_a_finding() -> None:

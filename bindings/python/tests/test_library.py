@@ -29,6 +29,7 @@ STATUSES = {
     -10: ("SLBCERT_EPROTOCOL", slbcert.ProtocolError),
     -11: ("SLBCERT_ERANGE", slbcert.OutOfRange),
     -12: ("SLBCERT_EINTERNAL", slbcert.InternalError),
+    -13: ("SLBCERT_EUNCONFIRMED", slbcert.UnconfirmedError),
 }
 
 
@@ -80,8 +81,7 @@ def test_strerror_and_error_name(status: int) -> None:
     assert slbcert.error_name(status) == name
     assert slbcert.strerror(status)
     if cls is not None:
-        assert errors.class_for(status, name) is cls
-        assert errors.class_for(status) is cls
+        assert errors.class_for(name) is cls
         assert cls.STATUS == status
         assert issubclass(cls, slbcert.SlbcertError)
 
@@ -89,7 +89,7 @@ def test_strerror_and_error_name(status: int) -> None:
 def test_unknown_status() -> None:
     assert slbcert.error_name(-999) == "SLBCERT_UNKNOWN"
     assert slbcert.strerror(-999) == "unknown status"
-    assert errors.class_for(-999, "SLBCERT_UNKNOWN") is slbcert.SlbcertError
+    assert errors.class_for("SLBCERT_UNKNOWN") is slbcert.SlbcertError
 
 
 def test_exception_hierarchy() -> None:
@@ -109,10 +109,10 @@ def test_exception_hierarchy() -> None:
 def test_errcheck_uses_this_threads_last_error() -> None:
     """A failing call raises with the library's own message; a later success clears the state."""
     with pytest.raises(slbcert.InvalidArgument) as caught:
-        slbcert.Bundle(b"")
+        _ffi.lib.slbcert_bundle_finding(None, 0, None, None, None)
     assert caught.value.status == -1
     assert caught.value.status_name == "SLBCERT_EINVAL"
-    assert "cert_len" in caught.value.message
+    assert "bundle" in caught.value.message
     assert caught.value.status_text == slbcert.strerror(-1) == "invalid argument"
     assert _ffi.lib.slbcert_last_error_status() == -1
     _ffi.lib.slbcert_last_error_clear()

@@ -313,6 +313,7 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Callable[..., Any]]] = (
     ("slbcert_redact", c_int, [POINTER(c_void_p), c_char_p, c_size_t], _STATUS),
     # Bundles
     ("slbcert_check_options_init", c_int, [POINTER(CheckOptions), c_uint], _STATUS),
+    ("slbcert_max_input_bytes", c_size_t, [], _VALUE),
     ("slbcert_bundle_parse", c_int,
      [POINTER(BundleP), c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(CheckOptions)],
      _STATUS),
@@ -462,6 +463,17 @@ def _check_version() -> None:
 
 
 _check_version()
+
+
+def _number_the_exceptions() -> None:
+    """Each exception class learns its status number from the library, by the enum's name."""
+    for status in range(0, -64, -1):
+        cls = errors.CLASSES.get(lib.slbcert_error_name(status) or "")
+        if cls is not None:
+            cls.STATUS = status
+
+
+_number_the_exceptions()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from .errors import ValidationError
 __all__ = ["Bundle", "Certificate", "Finding", "Severity", "MAX_INPUT_BYTES"]
 
 #: Largest certificate or key input the library reads, in bytes (``SLBCERT_MAX_INPUT_BYTES``).
-MAX_INPUT_BYTES = 1024 * 1024
+MAX_INPUT_BYTES: int = lib.slbcert_max_input_bytes()
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -38,9 +38,15 @@ def ms_from_datetime(moment: datetime) -> int:
 
 
 class Severity(enum.IntEnum):
-    """How bad a finding is: errors stop an upload, warnings do not (``slbcert_severity``)."""
+    """How bad a finding is: errors stop an upload, warnings do not (``slbcert_severity``).
+
+    ``str()`` and ``print()`` give ``"warning"`` or ``"error"``.
+    """
     WARNING = _ffi.SEVERITY_WARNING
     ERROR = _ffi.SEVERITY_ERROR
+
+    def __str__(self) -> str:
+        return self.name.lower()
 
 
 @dataclass(frozen=True)
@@ -135,19 +141,18 @@ class Certificate:
         )
 
 
-def _read_file(path: PathInput, what: str) -> bytearray:
-    """A file's bytes in a bytearray (so a key can be wiped after use)."""
+def _read_file(path: PathInput) -> bytearray:
+    """A file's bytes in a bytearray (so a key can be wiped after use). At most one byte more than
+    the library accepts is read: it then reports INPUT_TOO_LARGE, as for any other caller."""
     with open(path, "rb", buffering=0) as file:
-        size = os.fstat(file.fileno()).st_size
-        if size > MAX_INPUT_BYTES:
-            raise ValueError(f"{what} {os.fsdecode(path)!r} is {size} bytes; at most {MAX_INPUT_BYTES} are read")
-        data = bytearray(size + 1)  # one spare byte tells a file that grew since fstat
+        data = bytearray(MAX_INPUT_BYTES + 1)
         with memoryview(data) as view:
-            length = file.readinto(view)
-        extra = file.read(1)
-        if extra or length > size:
-            _wipe(data)
-            raise ValueError(f"{what} {os.fsdecode(path)!r} changed while it was read")
+            length = 0
+            while length < len(data):
+                count = file.readinto(view[length:])
+                if not count:
+                    break
+                length += count
     del data[length:]  # only shrinks: the buffer is not moved
     return data
 
@@ -172,20 +177,24 @@ class Bundle(HandleOwner):
             ``bytearray`` you wipe afterwards; a ``str`` is encoded (and cannot be wiped).
         passphrase: the passphrase of an encrypted key, or ``None``.
         allow_non_rsa: make an EC or Ed25519 key a warning instead of an error (CLB rejects them).
-        expiry_warning_days: warn when the leaf expires within this many days (0: never).
+        expiry_warning_days: warn when the leaf expires within this many days (0: never; ``None``: the
+            library's default).
         now: the instant the checks use (an aware ``datetime``); ``None``: the system clock.
 
     Raises:
-        InvalidArgument: an argument is out of range (e.g. an empty ``cert``).
+        InvalidArgument: an argument is out of range.
         TypeError: an argument has the wrong type.
     """
 
     def __init__(self, cert: PemInput, key: Optional[PemInput] = None, passphrase: Optional[PemInput] = None,
-                 allow_non_rsa: bool = False, expiry_warning_days: int = 30, now: Optional[datetime] = None) -> None:
+                 allow_non_rsa: bool = False, expiry_warning_days: Optional[int] = None,
+                 now: Optional[datetime] = None) -> None:
         options = _ffi.CheckOptions()
         lib.slbcert_check_options_init(byref(options), _ffi.CHECK_OPTIONS_VERSION)
         options.allow_non_rsa = 1 if allow_non_rsa else 0
-        options.expiry_warning_days = int(expiry_warning_days)
+        if expiry_warning_days is not None:
+            # Out-of-range values go to the library to be refused, never wrapped into range by ctypes.
+            options.expiry_warning_days = max(-(2 ** 31), min(2 ** 31 - 1, int(expiry_warning_days)))
         if now is not None:
             options.now_ms = max(1, ms_from_datetime(now))  # 0 would mean "the system clock"
         pointer = _ffi.BundleP()
@@ -207,8 +216,8 @@ class Bundle(HandleOwner):
         The key file is read into a ``bytearray`` that is wiped as soon as the library has its copy.
         ``options`` are those of :class:`Bundle` (``allow_non_rsa``, ``expiry_warning_days``, ``now``).
         """
-        cert_bytes = _read_file(cert, "certificate file")
-        key_bytes = _read_file(key, "key file") if key is not None else None
+        cert_bytes = _read_file(cert)
+        key_bytes = _read_file(key) if key is not None else None
         try:
             return cls(cert_bytes, key_bytes, passphrase, **options)
         finally:

@@ -20,7 +20,7 @@ from .credentials import Credentials, SecretInput
 from .errors import InvalidArgument, ValidationError
 from .signing import placement_code, signature_version_code
 
-__all__ = ["Client", "ServerCertificate", "UploadResult", "UploadOutcome", "LogLevel"]
+__all__ = ["Client", "ServerCertificate", "CertificateList", "UploadResult", "UploadOutcome", "LogLevel"]
 
 Tags = Union[Mapping[str, str], Sequence[Tuple[str, str]]]
 #: Describe filters: a value of None matches any value of the key.
@@ -120,6 +120,47 @@ class ServerCertificate:
 def _read_list(pointer: Any) -> List[ServerCertificate]:
     return [ServerCertificate._read(lib.slbcert_certificate_list_get(pointer, index))
             for index in range(lib.slbcert_certificate_list_count(pointer))]
+
+
+class CertificateList(Sequence[ServerCertificate]):
+    """The certificates of one describe, read from the library only when they are looked at.
+
+    A region can hold hundreds of certificates and a caller often wants one or two, so each is
+    turned into a :class:`ServerCertificate` on first access; the C list is freed with this object.
+    Compares equal to a list or tuple with the same certificates.
+    """
+
+    def __init__(self, pointer: Any) -> None:
+        self._pointer = pointer
+        self._items: List[Optional[ServerCertificate]] = [None] * lib.slbcert_certificate_list_count(pointer)
+        #: The RequestId of the describe.
+        self.request_id: str = lib.slbcert_certificate_list_request_id(pointer) or ""
+        weakref.finalize(self, lib.slbcert_certificate_list_free, pointer)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _item(self, index: int) -> ServerCertificate:
+        item = self._items[index]
+        if item is None:
+            item = ServerCertificate._read(lib.slbcert_certificate_list_get(self._pointer, index % len(self._items)))
+            self._items[index] = item
+        return item
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(len(self._items)))]
+        return self._item(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, CertificateList)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"CertificateList({list(self)!r})"
 
 
 class UploadOutcome(str, enum.Enum):
@@ -412,8 +453,10 @@ class Client(HandleOwner):
         return self._take_result(result)
 
     def describe(self, server_certificate_id: Optional[str] = None, resource_group_id: Optional[str] = None,
-                 tags: Optional[TagFilter] = None) -> List[ServerCertificate]:
+                 tags: Optional[TagFilter] = None) -> CertificateList:
         """List the region's server certificates, optionally filtered (``slbcert_client_describe``).
+
+        The result is a sequence whose items are read from the library when first looked at.
 
         Args:
             server_certificate_id: only this certificate.
@@ -428,10 +471,7 @@ class Client(HandleOwner):
         listing = _ffi.CertificateListP()
         with self._handle.use() as client:
             lib.slbcert_client_describe(byref(listing), client, byref(options))
-        try:
-            return _read_list(listing)
-        finally:
-            lib.slbcert_certificate_list_free(listing)
+        return CertificateList(listing)
 
     def rename(self, server_certificate_id: str, name: str) -> None:
         """Rename a certificate (SetServerCertificateName).

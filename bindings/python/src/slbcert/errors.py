@@ -59,7 +59,9 @@ class SlbcertError(Exception):
         status_text: the library's description of ``status`` (``slbcert_strerror``).
     """
 
-    #: The status this class stands for (``None``: any).
+    #: The ``slbcert_status`` enum name this class stands for (``None``: any).
+    NAME: Optional[str] = None
+    #: Its number, read from the loaded library by name (set when the library is loaded).
     STATUS: Optional[int] = None
 
     def __init__(self, message: str = "", *, status: int = 0, status_name: str = "", hint: str = "",
@@ -95,17 +97,17 @@ class SlbcertError(Exception):
 
 class InvalidArgument(SlbcertError, ValueError):
     """``SLBCERT_EINVAL``: an argument is missing, too long or out of its range."""
-    STATUS = -1
+    NAME = "SLBCERT_EINVAL"
 
 
 class OutOfMemory(SlbcertError, MemoryError):
     """``SLBCERT_ENOMEM``: the library could not allocate memory."""
-    STATUS = -2
+    NAME = "SLBCERT_ENOMEM"
 
 
 class ParseError(SlbcertError, ValueError):
     """``SLBCERT_EPARSE``: input is not a certificate, key or document the library can read."""
-    STATUS = -3
+    NAME = "SLBCERT_EPARSE"
 
 
 class ValidationError(SlbcertError):
@@ -114,7 +116,7 @@ class ValidationError(SlbcertError):
     Attributes:
         findings: the bundle's error findings (:class:`slbcert.Finding`), when known.
     """
-    STATUS = -4
+    NAME = "SLBCERT_EVALIDATION"
 
     def __init__(self, message: str = "", *, findings: Sequence["Finding"] = (), **details: object) -> None:
         super().__init__(message, **details)  # type: ignore[arg-type]
@@ -123,7 +125,7 @@ class ValidationError(SlbcertError):
 
 class CredentialsError(SlbcertError):
     """``SLBCERT_ECREDENTIALS``: no usable credentials (missing, unreadable, unsupported)."""
-    STATUS = -5
+    NAME = "SLBCERT_ECREDENTIALS"
 
 
 class ServiceError(SlbcertError):
@@ -132,17 +134,17 @@ class ServiceError(SlbcertError):
     ``code``, ``message``, ``request_id``, ``http_status``, ``recommend`` and ``host_id`` are the
     service's.
     """
-    STATUS = -6
+    NAME = "SLBCERT_ESERVICE"
 
 
 class NetworkError(SlbcertError, ConnectionError):
     """``SLBCERT_ENETWORK``: the connection failed or broke (``transport_code`` is libcurl's)."""
-    STATUS = -7
+    NAME = "SLBCERT_ENETWORK"
 
 
 class TLSError(SlbcertError):
     """``SLBCERT_ETLS``: TLS failed (certificate verification, handshake)."""
-    STATUS = -8
+    NAME = "SLBCERT_ETLS"
 
 
 class TimeoutError(SlbcertError, builtins.TimeoutError):  # noqa: A001 - deliberately shadows the builtin
@@ -150,22 +152,22 @@ class TimeoutError(SlbcertError, builtins.TimeoutError):  # noqa: A001 - deliber
 
     Also an instance of the builtin :class:`TimeoutError`.
     """
-    STATUS = -9
+    NAME = "SLBCERT_ETIMEOUT"
 
 
 class ProtocolError(SlbcertError):
     """``SLBCERT_EPROTOCOL``: the answer was not what the API defines (an HTML page, bad JSON)."""
-    STATUS = -10
+    NAME = "SLBCERT_EPROTOCOL"
 
 
 class OutOfRange(SlbcertError, IndexError):
     """``SLBCERT_ERANGE``: an index is out of range."""
-    STATUS = -11
+    NAME = "SLBCERT_ERANGE"
 
 
 class InternalError(SlbcertError):
     """``SLBCERT_EINTERNAL``: a bug in slbcert; please report it."""
-    STATUS = -12
+    NAME = "SLBCERT_EINTERNAL"
 
 
 class UnconfirmedError(TimeoutError):
@@ -175,29 +177,24 @@ class UnconfirmedError(TimeoutError):
     attempt could no longer be stored. Nothing else was sent: run the same upload again, it finds
     the stored copy or uploads it.
     """
-    STATUS = -13
+    NAME = "SLBCERT_EUNCONFIRMED"
 
 
-_BY_STATUS: Dict[int, Type[SlbcertError]] = {
-    int(cls.STATUS or 0): cls
-    for cls in (InvalidArgument, OutOfMemory, ParseError, ValidationError, CredentialsError, ServiceError,
-                NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError, UnconfirmedError)
-}
-_BY_NAME: Dict[str, Type[SlbcertError]] = {
-    "SLBCERT_EINVAL": InvalidArgument, "SLBCERT_ENOMEM": OutOfMemory, "SLBCERT_EPARSE": ParseError,
-    "SLBCERT_EVALIDATION": ValidationError, "SLBCERT_ECREDENTIALS": CredentialsError,
-    "SLBCERT_ESERVICE": ServiceError, "SLBCERT_ENETWORK": NetworkError, "SLBCERT_ETLS": TLSError,
-    "SLBCERT_ETIMEOUT": TimeoutError, "SLBCERT_EPROTOCOL": ProtocolError, "SLBCERT_ERANGE": OutOfRange,
-    "SLBCERT_EINTERNAL": InternalError, "SLBCERT_EUNCONFIRMED": UnconfirmedError,
+#: The one table: ``slbcert_error_name`` of a status to its exception class.
+CLASSES: Dict[str, Type[SlbcertError]] = {
+    cls.NAME: cls for cls in (InvalidArgument, OutOfMemory, ParseError, ValidationError, CredentialsError, ServiceError,
+                              NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError, UnconfirmedError)
+    if cls.NAME is not None
 }
 
 
-def class_for(status: int, name: str = "") -> Type[SlbcertError]:
-    """The exception class of a status (by the library's enum name first, then by number)."""
-    return _BY_NAME.get(name) or _BY_STATUS.get(status) or SlbcertError
+def class_for(name: str) -> Type[SlbcertError]:
+    """The exception class of a status, by the library's enum name (``SlbcertError`` for names this
+    binding does not know: a newer library)."""
+    return CLASSES.get(name, SlbcertError)
 
 
 def from_status(status: int, *, name: str, message: str, **details: object) -> SlbcertError:
     """Build the exception for ``status`` from the details the library recorded."""
-    cls = class_for(status, name)
+    cls = class_for(name)
     return cls(message, status=status, status_name=name, **details)  # type: ignore[arg-type]

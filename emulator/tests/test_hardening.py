@@ -1,0 +1,88 @@
+"""The emulator holds private keys and serves anyone on loopback: its files are owner-only, and a
+burst of connections cannot make it start unbounded threads."""
+
+import os
+import socket
+import stat
+import time
+
+import client
+from harness import REGION
+from lbs import create_lb, create_listener, ok, upload
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_data_directory_and_database_are_owner_only(start_emulator, pki, tmp_path):
+    data = tmp_path / "fresh" / "data"  # does not exist yet: the emulator creates it
+    emu = start_emulator(data_dir=data)
+    cert = upload(emu, pki, "www.example.com", ("www.example.com",))
+    create_listener(emu, create_lb(emu), cert["ServerCertificateId"])  # writes the TLS files
+    assert mode(data) == 0o700 and mode(data / "tls") == 0o700
+    for name in ("slbcert-emulator.sqlite3", "slbcert-emulator.sqlite3-wal", "slbcert-emulator.sqlite3-shm",
+                 "requests.log"):
+        assert mode(data / name) == 0o600, name
+    assert os.listdir(data / "tls") == []  # key files are removed once loaded
+    emu.stop()
+    (data / "tls" / "left-by-a-kill.pem").write_text("a key")
+    start_emulator(data_dir=data)
+    assert os.listdir(data / "tls") == []
+
+
+def test_an_existing_database_is_tightened_and_a_shared_directory_left_alone(start_emulator, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    (shared / "someone-elses-file").write_text("x")
+    database = shared / "slbcert-emulator.sqlite3"
+    database.touch()
+    os.chmod(database, 0o644)
+    emu = start_emulator(data_dir=shared)
+    assert mode(database) == 0o600
+    assert mode(shared) == 0o755  # not ours to change, but said
+    assert "accessible to other users" in emu.stderr_text()
+
+
+def threads_of(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        return int(next(line for line in f if line.startswith("Threads:")).split()[1])
+
+
+def test_connections_beyond_the_cap_are_refused_not_given_threads(start_emulator):
+    cap = 4
+    emu = start_emulator("--max-connections", str(cap))
+    baseline = threads_of(emu.pid)
+    idle = [socket.create_connection(("127.0.0.1", emu.port), timeout=5) for _ in range(cap)]
+    try:
+        deadline = time.monotonic() + 5
+        while threads_of(emu.pid) < baseline + cap and time.monotonic() < deadline:
+            time.sleep(0.01)
+        burst = [socket.create_connection(("127.0.0.1", emu.port), timeout=5) for _ in range(40)]
+        answers = []
+        for sock in burst:
+            try:
+                sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                answers.append(sock.recv(4096))
+            except ConnectionError:
+                answers.append(b"")  # closed before the request was read: also a refusal
+            finally:
+                sock.close()
+        assert threads_of(emu.pid) <= baseline + cap
+        assert all(a == b"" or a.startswith(b"HTTP/1.1 503 ") for a in answers)
+        assert any(a.startswith(b"HTTP/1.1 503 ") for a in answers)
+    finally:
+        for sock in idle:
+            sock.close()
+    # Once the idle connections are gone, the emulator serves again.
+    deadline = time.monotonic() + 10
+    reply = None
+    while (reply is None or reply.status != 200) and time.monotonic() < deadline:
+        try:
+            reply = client.send(emu.url, "GET", "/_emulator/stats")
+        except OSError:  # refused while the idle connections' threads were still finishing
+            reply = None
+        time.sleep(0.02)
+    assert reply.status == 200 and reply.json()["connections_refused"] >= 40
+    assert ok(emu.call("DescribeLoadBalancers", {"RegionId": REGION}))["TotalCount"] == 0
