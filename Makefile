@@ -12,10 +12,15 @@ MULTIARCH      := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || 
 LIBDIR         ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/$(MULTIARCH),$(PREFIX)/lib)
 INCLUDEDIR     ?= $(PREFIX)/include
 BINDIR         ?= $(PREFIX)/bin
+# Where bash-completion, zsh and fish look for the completions of installed commands.
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR     ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR    ?= $(PREFIX)/share/fish/vendor_completions.d
 
 BUILD          ?= build
 LIB            := $(BUILD)/lib/libslbcert.so.$(VERSION)
 CLI            := $(BUILD)/bin/slbcert
+COMPLETIONS    := $(BUILD)/completions
 VENV           := build/venv
 PYTHON         := $(VENV)/bin/python
 
@@ -35,10 +40,11 @@ VALGRIND       := valgrind --quiet --leak-check=full --errors-for-leak-kinds=def
 # pkg-config against the build tree, as a user of an uninstalled build does it.
 PKG_BUILD      := PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/lib/pkgconfig
 
-.PHONY: all lib cli deps deps-build install uninstall test test-swift test-c test-symbols test-install test-emulator \
+.PHONY: all lib cli completions deps deps-build install uninstall test test-swift test-c test-symbols test-install \
+        test-emulator \
         test-python test-example test-cli emulator demo bench bench-load bench-sign bench-client clean
 
-all: lib cli
+all: lib cli completions
 
 deps-build:
 	@scripts/install-deps.sh build
@@ -61,6 +67,17 @@ cli: deps-build
 	@mkdir -p $(BUILD)/bin
 	cp "$(SWIFT_BIN)/slbcert-cli" $(CLI).tmp && mv -f $(CLI).tmp $(CLI)
 
+# Shell completions, generated from the CLI's own definitions (swift-argument-parser), under the names
+# each shell looks up: bash-completion loads "slbcert" on demand, zsh "_slbcert", fish "slbcert.fish".
+# The bash script is sourced, never run: its "#!/bin/bash" line goes (lintian: bash-completion-with-hashbang).
+completions: cli
+	@mkdir -p $(COMPLETIONS)
+	set -o pipefail; $(CLI) --generate-completion-script bash | sed '1{/^#!/d}' > $(COMPLETIONS)/slbcert.tmp && \
+	    mv -f $(COMPLETIONS)/slbcert.tmp $(COMPLETIONS)/slbcert
+	$(CLI) --generate-completion-script zsh > $(COMPLETIONS)/_slbcert.tmp && mv -f $(COMPLETIONS)/_slbcert.tmp $(COMPLETIONS)/_slbcert
+	$(CLI) --generate-completion-script fish > $(COMPLETIONS)/slbcert.fish.tmp && \
+	    mv -f $(COMPLETIONS)/slbcert.fish.tmp $(COMPLETIONS)/slbcert.fish
+
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/
@@ -72,6 +89,10 @@ install: all
 	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/slbcert.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/slbcert
 	$(STRIP) --strip-unneeded $(DESTDIR)$(BINDIR)/slbcert
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 $(COMPLETIONS)/slbcert $(DESTDIR)$(BASHCOMPDIR)/slbcert
+	install -m 0644 $(COMPLETIONS)/_slbcert $(DESTDIR)$(ZSHCOMPDIR)/_slbcert
+	install -m 0644 $(COMPLETIONS)/slbcert.fish $(DESTDIR)$(FISHCOMPDIR)/slbcert.fish
 	@# Installed for real (not staged): refresh the loader's cache, or programs cannot find the new
 	@# library until someone runs ldconfig.
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null 2>&1; then echo ldconfig; ldconfig; fi
@@ -79,11 +100,13 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libslbcert.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libslbcert.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libslbcert.so $(DESTDIR)$(LIBDIR)/pkgconfig/slbcert.pc \
-	      $(DESTDIR)$(INCLUDEDIR)/slbcert.h $(DESTDIR)$(BINDIR)/slbcert
+	      $(DESTDIR)$(INCLUDEDIR)/slbcert.h $(DESTDIR)$(BINDIR)/slbcert \
+	      $(DESTDIR)$(BASHCOMPDIR)/slbcert $(DESTDIR)$(ZSHCOMPDIR)/_slbcert $(DESTDIR)$(FISHCOMPDIR)/slbcert.fish
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null 2>&1; then echo ldconfig; ldconfig; fi
 
 # ---------------------------------------------------------------------------------------------- tests
-test: deps all test-symbols test-c test-swift test-emulator test-python test-example test-cli test-install test-deb
+test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator test-python test-example test-cli \
+      test-install test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -112,8 +135,8 @@ test-python: deps lib
 test-example: deps lib
 	PYTHON=$(CURDIR)/$(PYTHON) VALGRIND=1 examples/c/run-against-emulator.sh
 
-test-cli: deps cli
-	SLBCERT_CLI=$(CURDIR)/$(CLI) $(PYTHON) -m pytest -q Tests/cli
+test-cli: deps cli completions
+	SLBCERT_CLI=$(CURDIR)/$(CLI) SLBCERT_COMPLETIONS=$(CURDIR)/$(COMPLETIONS) $(PYTHON) -m pytest -q Tests/cli
 
 # ---------------------------------------------------------------------------------------------- demo
 emulator: deps
@@ -143,6 +166,8 @@ bench-sign: deps lib
 	$(PYTHON) bench/sign_bench.py --extra $(BUILD)/bench/bench_sign
 
 include mk/deb.mk
+include mk/abi.mk
+include mk/docs.mk
 
 # ---------------------------------------------------------------------------------------------- tools
 clean:

@@ -55,11 +55,15 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------------ */
 /** @name Version */
 /**@{*/
+/** Major version of this header: the 1 of libslbcert.so.1, the same for every 1.x release. */
 #define SLBCERT_VERSION_MAJOR 1
+/** Minor version of this header: grows when functions, status codes or options fields are added. */
 #define SLBCERT_VERSION_MINOR 1
+/** Patch version of this header: grows for releases that only fix. */
 #define SLBCERT_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH, as slbcert_version_number() returns it. */
 #define SLBCERT_VERSION_NUMBER (SLBCERT_VERSION_MAJOR * 10000 + SLBCERT_VERSION_MINOR * 100 + SLBCERT_VERSION_PATCH)
+/** The version of this header as "MAJOR.MINOR.PATCH"; slbcert_version() is the library's. */
 #define SLBCERT_VERSION_STRING "1.1.0"
 
 /** @return the library's version as "MAJOR.MINOR.PATCH" (static storage). Compare with SLBCERT_VERSION_STRING. */
@@ -73,7 +77,7 @@ int slbcert_version_number(void);
 /**@{*/
 /** Status codes. Append-only: new codes are added last, none is ever renumbered or removed. */
 typedef enum slbcert_status {
-    SLBCERT_OK = 0,
+    SLBCERT_OK = 0,            /**< success */
     SLBCERT_EINVAL = -1,       /**< an argument is NULL, too long, or out of its range */
     SLBCERT_ENOMEM = -2,       /**< memory could not be allocated */
     SLBCERT_EPARSE = -3,       /**< input is not a certificate/key/document the library can read */
@@ -91,9 +95,11 @@ typedef enum slbcert_status {
                                     the same upload again, it finds the stored copy or uploads it. */
 } slbcert_status;
 
-/** @return a static, human-readable description of @p status ("unknown status" for others). */
+/** @param status a status code, e.g. what a call returned; any int.
+ *  @return a static, human-readable description of @p status ("unknown status" for others). */
 const char *slbcert_strerror(int status);
-/** @return the enum name of @p status, e.g. "SLBCERT_ESERVICE" (static); "SLBCERT_UNKNOWN" for others. */
+/** @param status a status code, e.g. what a call returned; any int.
+ *  @return the enum name of @p status, e.g. "SLBCERT_ESERVICE" (static); "SLBCERT_UNKNOWN" for others. */
 const char *slbcert_error_name(int status);
 
 /** @return the status of the last failed call on this thread, or ::SLBCERT_OK. */
@@ -126,7 +132,8 @@ const char *slbcert_last_error_argument(void);
 /** Clears this thread's last error. */
 void slbcert_last_error_clear(void);
 
-/** Frees a string the library handed to the caller (and wipes it first). NULL is a no-op. */
+/** Frees a string the library handed to the caller (and wipes it first). NULL is a no-op.
+ *  @param string a string from slbcert_redact(), or NULL. */
 void slbcert_string_free(char *string);
 
 /**
@@ -136,6 +143,8 @@ void slbcert_string_free(char *string);
  * @param out     receives a new string; free it with slbcert_string_free().
  * @param text    the text; need not be NUL-terminated; NULL with @p length 0 is the empty text.
  * @param length  its length in bytes (at most 16 MiB).
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p out, a NULL @p text with a non-zero @p length, or
+ *         more than 16 MiB.
  */
 int slbcert_redact(char **out, const char *text, size_t length);
 /**@}*/
@@ -151,10 +160,11 @@ typedef struct slbcert_certificate slbcert_certificate;
 
 /** Severity of a finding. Errors stop an upload; warnings do not. */
 typedef enum slbcert_severity {
-    SLBCERT_SEVERITY_WARNING = 1,
-    SLBCERT_SEVERITY_ERROR = 2
+    SLBCERT_SEVERITY_WARNING = 1, /**< worth fixing; the bundle can still be uploaded */
+    SLBCERT_SEVERITY_ERROR = 2    /**< the bundle is refused: slbcert_client_upload() sends nothing */
 } slbcert_severity;
 
+/** The version of ::slbcert_check_options this header declares. */
 #define SLBCERT_CHECK_OPTIONS_VERSION 1
 /** Options for the checks made when a bundle is parsed. */
 typedef struct slbcert_check_options {
@@ -163,8 +173,10 @@ typedef struct slbcert_check_options {
     int expiry_warning_days;  /**< warn when the leaf expires within this many days (default 30; 0 = never) */
     int64_t now_ms;           /**< the instant checks use, in ms since the epoch; 0 = the system clock */
 } slbcert_check_options;
+/** An initialiser of ::slbcert_check_options: this header's version and the defaults. */
 #define SLBCERT_CHECK_OPTIONS_INIT { SLBCERT_CHECK_OPTIONS_VERSION, 0, 30, 0 }
-/** Fills @p options with defaults. @param version SLBCERT_CHECK_OPTIONS_VERSION. */
+/** Fills @p options with defaults. @param options the struct to fill. @param version SLBCERT_CHECK_OPTIONS_VERSION.
+ *  @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p options or a version this library does not know. */
 int slbcert_check_options_init(slbcert_check_options *options, unsigned int version);
 
 /** Largest certificate or key input accepted, in bytes (1 MiB). */
@@ -201,15 +213,19 @@ int slbcert_bundle_parse(slbcert_bundle **out,
                          const char *passphrase, size_t passphrase_len,
                          const slbcert_check_options *options);
 
-/** Frees a bundle and wipes its key material. NULL is a no-op. */
+/** Frees a bundle and wipes its key material. NULL is a no-op. @param bundle the bundle, or NULL. */
 void slbcert_bundle_free(slbcert_bundle *bundle);
 
-/** @return 1 when the bundle has at least one error finding, 0 when it has none, -1 for NULL. */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return 1 when the bundle has at least one error finding, 0 when it has none, -1 for NULL. */
 int slbcert_bundle_has_errors(const slbcert_bundle *bundle);
-/** @return the number of findings (0 for NULL). */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return the number of findings (0 for NULL). */
 size_t slbcert_bundle_finding_count(const slbcert_bundle *bundle);
 /**
  * Reads finding @p index. Each out-parameter may be NULL when not wanted; strings are borrowed.
+ * @param bundle   a bundle from slbcert_bundle_parse().
+ * @param index    0 to slbcert_bundle_finding_count() - 1.
  * @param severity receives a ::slbcert_severity.
  * @param code     receives a stable reason code such as "KEY_MISMATCH".
  * @param message  receives a sentence that says what is wrong and what to do.
@@ -218,57 +234,82 @@ size_t slbcert_bundle_finding_count(const slbcert_bundle *bundle);
 int slbcert_bundle_finding(const slbcert_bundle *bundle, size_t index,
                            int *severity, const char **code, const char **message);
 
-/** @return the number of distinct certificates in the chain, leaf first (0 for NULL). */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return the number of distinct certificates in the chain, leaf first (0 for NULL). */
 size_t slbcert_bundle_chain_length(const slbcert_bundle *bundle);
-/** @return certificate @p index of the chain in leaf-first order (0 is the leaf), borrowed; NULL when out of range. */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL. @param index 0 to slbcert_bundle_chain_length() - 1.
+ *  @return certificate @p index of the chain in leaf-first order (0 is the leaf), borrowed; NULL when out of range. */
 const slbcert_certificate *slbcert_bundle_certificate(const slbcert_bundle *bundle, size_t index);
-/** @return 1 when the bundle holds a readable private key, 0 otherwise. */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return 1 when the bundle holds a readable private key, 0 otherwise (and for NULL). */
 int slbcert_bundle_has_key(const slbcert_bundle *bundle);
-/** @return the key's algorithm: "RSA", "EC", "Ed25519", another OpenSSL name, or NULL without a key. */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return the key's algorithm: "RSA", "EC", "Ed25519", another OpenSSL name, or NULL without a key. */
 const char *slbcert_bundle_key_algorithm(const slbcert_bundle *bundle);
-/** @return the key's size in bits, or 0 without a key. */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return the key's size in bits, or 0 without a key. */
 int slbcert_bundle_key_bits(const slbcert_bundle *bundle);
-/** @return the chain as CLB accepts it: leaf first, then issuers, 64-column base64, LF; borrowed; NULL without a chain. */
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return the chain as CLB accepts it: leaf first, then issuers, 64-column base64, LF; borrowed; NULL without a chain. */
 const char *slbcert_bundle_normalized_certificate_pem(const slbcert_bundle *bundle);
-/** @return the key as unencrypted PKCS#1 RSA PEM (or the key's traditional PEM form for non-RSA keys);
+/** @param bundle a bundle from slbcert_bundle_parse(), or NULL.
+ *  @return the key as unencrypted PKCS#1 RSA PEM (or the key's traditional PEM form for non-RSA keys);
  *  borrowed, wiped when the bundle is freed; NULL without a key. */
 const char *slbcert_bundle_normalized_private_key_pem(const slbcert_bundle *bundle);
 
-/** @return the service's Fingerprint: SHA-1 of the DER, lower-case hex joined by ':'. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the service's Fingerprint: SHA-1 of the DER, lower-case hex joined by ':'. */
 const char *slbcert_certificate_fingerprint(const slbcert_certificate *certificate);
-/** @return the SHA-256 fingerprint in the same form. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the SHA-256 fingerprint in the same form. */
 const char *slbcert_certificate_fingerprint_sha256(const slbcert_certificate *certificate);
-/** @return the subject's common name, or "" when it has none. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the subject's common name, or "" when it has none. */
 const char *slbcert_certificate_common_name(const slbcert_certificate *certificate);
-/** @return the subject as a one-line RFC 2253 string. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the subject as a one-line RFC 2253 string. */
 const char *slbcert_certificate_subject(const slbcert_certificate *certificate);
-/** @return the issuer as a one-line RFC 2253 string. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the issuer as a one-line RFC 2253 string. */
 const char *slbcert_certificate_issuer(const slbcert_certificate *certificate);
-/** @return the serial number as upper-case hex, whole bytes (so it may start with "0"), as `openssl x509 -serial` prints it. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the serial number as upper-case hex, whole bytes (so it may start with "0"), as `openssl x509 -serial` prints it. */
 const char *slbcert_certificate_serial(const slbcert_certificate *certificate);
-/** @return notBefore as "yyyy-MM-ddTHH:mm:ssZ". */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return notBefore as "yyyy-MM-ddTHH:mm:ssZ". */
 const char *slbcert_certificate_not_before(const slbcert_certificate *certificate);
-/** @return notBefore in milliseconds since the Unix epoch (0 for NULL). */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL.
+ *  @return notBefore in milliseconds since the Unix epoch (0 for NULL). */
 int64_t slbcert_certificate_not_before_ms(const slbcert_certificate *certificate);
-/** @return notAfter as "yyyy-MM-ddTHH:mm:ssZ" (the service's ExpireTime for the leaf). */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return notAfter as "yyyy-MM-ddTHH:mm:ssZ" (the service's ExpireTime for the leaf). */
 const char *slbcert_certificate_not_after(const slbcert_certificate *certificate);
-/** @return notAfter in milliseconds since the Unix epoch (the service's ExpireTimeStamp). */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives 0).
+ *  @return notAfter in milliseconds since the Unix epoch (the service's ExpireTimeStamp). */
 int64_t slbcert_certificate_not_after_ms(const slbcert_certificate *certificate);
-/** @return the number of DNS subject alternative names. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives 0).
+ *  @return the number of DNS subject alternative names. */
 size_t slbcert_certificate_dns_name_count(const slbcert_certificate *certificate);
-/** @return DNS SAN @p index, or NULL when out of range. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL. @param index 0 to slbcert_certificate_dns_name_count() - 1.
+ *  @return DNS SAN @p index, or NULL when out of range. */
 const char *slbcert_certificate_dns_name(const slbcert_certificate *certificate, size_t index);
-/** @return the number of IP address subject alternative names. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives 0).
+ *  @return the number of IP address subject alternative names. */
 size_t slbcert_certificate_ip_address_count(const slbcert_certificate *certificate);
-/** @return IP SAN @p index in textual form, or NULL when out of range. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL. @param index 0 to slbcert_certificate_ip_address_count() - 1.
+ *  @return IP SAN @p index in textual form, or NULL when out of range. */
 const char *slbcert_certificate_ip_address(const slbcert_certificate *certificate, size_t index);
-/** @return the public key algorithm: "RSA", "EC", "Ed25519", ... */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives NULL).
+ *  @return the public key algorithm: "RSA", "EC", "Ed25519", ... */
 const char *slbcert_certificate_key_algorithm(const slbcert_certificate *certificate);
-/** @return the public key size in bits. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL (which gives 0).
+ *  @return the public key size in bits. */
 int slbcert_certificate_key_bits(const slbcert_certificate *certificate);
-/** @return 1 when basicConstraints says CA, 0 otherwise, -1 for NULL. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL.
+ *  @return 1 when basicConstraints says CA, 0 otherwise, -1 for NULL. */
 int slbcert_certificate_is_ca(const slbcert_certificate *certificate);
-/** @return 1 when the certificate is self-signed (issuer == subject and its own key verifies it), 0 otherwise, -1 for NULL. */
+/** @param certificate a certificate from slbcert_bundle_certificate(), or NULL.
+ *  @return 1 when the certificate is self-signed (issuer == subject and its own key verifies it), 0 otherwise, -1 for NULL. */
 int slbcert_certificate_is_self_signed(const slbcert_certificate *certificate);
 /**@}*/
 
@@ -281,14 +322,21 @@ typedef struct slbcert_credentials slbcert_credentials;
 
 /**
  * Explicit credentials. The strings are copied; wipe your copies when done.
- * @param security_token an STS token, or NULL.
+ * @param out               receives the credentials; free them with slbcert_credentials_free().
+ * @param access_key_id     the AccessKeyId; not NULL or empty.
+ * @param access_key_secret the AccessKeySecret; not NULL or empty.
+ * @param security_token    an STS token, or NULL (or "") for a long-term AccessKey.
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p out or a NULL or empty AccessKey.
  */
 int slbcert_credentials_new_static(slbcert_credentials **out, const char *access_key_id,
                                    const char *access_key_secret, const char *security_token);
 /**
  * Credentials from a named profile of the aliyun CLI file (~/.aliyun/config.json) or, failing
  * that, of the credentials ini file (~/.alibabacloud/credentials or ALIBABA_CLOUD_CREDENTIALS_FILE).
+ * @param out     receives the credentials; free them with slbcert_credentials_free().
  * @param profile the profile name, or NULL for ALIBABA_CLOUD_PROFILE or the file's current profile.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL @p out, ::SLBCERT_ECREDENTIALS when neither file has
+ *         the profile or it cannot be used (the last error says which and why).
  */
 int slbcert_credentials_new_profile(slbcert_credentials **out, const char *profile);
 /**
@@ -296,17 +344,23 @@ int slbcert_credentials_new_profile(slbcert_credentials **out, const char *profi
  * ALIBABA_CLOUD_SECURITY_TOKEN and the older ALIBABACLOUD_*, ALICLOUD_*, ALIYUN_* names), the CLI
  * profile file, the ini file, then the ECS instance role (unless ALIBABA_CLOUD_ECS_METADATA_DISABLED=true).
  * The first source that is configured is used; a configured but broken source is an error.
+ * @param out receives the credentials; free them with slbcert_credentials_free().
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL @p out, ::SLBCERT_ECREDENTIALS when no source is
+ *         configured or the first one is broken, or the status of a failed instance-role fetch.
  */
 int slbcert_credentials_new_default(slbcert_credentials **out);
-/** Frees credentials and wipes the secret. NULL is a no-op. */
+/** Frees credentials and wipes the secret. NULL is a no-op. @param credentials the credentials, or NULL. */
 void slbcert_credentials_free(slbcert_credentials *credentials);
-/** @return which source supplied the credentials: "static", "environment", "profile:NAME",
+/** @param credentials credentials from a slbcert_credentials_new_*() function, or NULL (which gives NULL).
+ *  @return which source supplied the credentials: "static", "environment", "profile:NAME",
  *  "ini:NAME", "ecs_ram_role:ROLE"; borrowed. */
 const char *slbcert_credentials_source(const slbcert_credentials *credentials);
-/** @return the AccessKeyId currently in use (not secret); borrowed; may change after an STS refresh.
+/** @param credentials credentials from a slbcert_credentials_new_*() function, or NULL (which gives NULL).
+ *  @return the AccessKeyId currently in use (not secret); borrowed; may change after an STS refresh.
  *  NULL for NULL credentials, or when an instance-role refresh fails (the last error says why). */
 const char *slbcert_credentials_access_key_id(const slbcert_credentials *credentials);
-/** @return the region the source names (a profile's region_id), or NULL; borrowed. */
+/** @param credentials credentials from a slbcert_credentials_new_*() function, or NULL (which gives NULL).
+ *  @return the region the source names (a profile's region_id), or NULL; borrowed. */
 const char *slbcert_credentials_region(const slbcert_credentials *credentials);
 /**@}*/
 
@@ -331,6 +385,7 @@ typedef enum slbcert_placement {
     SLBCERT_PLACEMENT_QUERY = 1 /**< the URL query, as the official SDKs do */
 } slbcert_placement;
 
+/** The version of ::slbcert_sign_options this header declares. */
 #define SLBCERT_SIGN_OPTIONS_VERSION 1
 /** Options for slbcert_sign(). */
 typedef struct slbcert_sign_options {
@@ -342,8 +397,10 @@ typedef struct slbcert_sign_options {
     const char *timestamp;        /**< a fixed "yyyy-MM-ddTHH:mm:ssZ", or NULL for now */
     int v1_legacy_signature_type; /**< non-zero: V1 also sends and signs an empty SignatureType= (legacy SDK core) */
 } slbcert_sign_options;
+/** An initialiser of ::slbcert_sign_options: this header's version and the defaults. */
 #define SLBCERT_SIGN_OPTIONS_INIT { SLBCERT_SIGN_OPTIONS_VERSION, SLBCERT_SIGNATURE_V1, SLBCERT_PLACEMENT_BODY, NULL, NULL, NULL, 0 }
-/** Fills @p options with defaults. */
+/** Fills @p options with defaults. @param options the struct to fill. @param version SLBCERT_SIGN_OPTIONS_VERSION.
+ *  @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p options or a version this library does not know. */
 int slbcert_sign_options_init(slbcert_sign_options *options, unsigned int version);
 
 /**
@@ -358,30 +415,45 @@ int slbcert_sign_options_init(slbcert_sign_options *options, unsigned int versio
  * @param count        the number of parameters (at most 1024). A "Format" parameter overrides V1's
  *                     default Format=JSON.
  * @param options      options, or NULL for the defaults.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL @p out, @p credentials, @p action, @p api_version or @p host,
+ *         a NULL key or value, more than 1024 parameters or bad options; or the status of a failed
+ *         instance-role refresh (::SLBCERT_ECREDENTIALS, ::SLBCERT_ENETWORK, ...).
  */
 int slbcert_sign(slbcert_signed_request **out, const slbcert_credentials *credentials,
                  const char *action, const char *api_version, const char *host,
                  const char *const *keys, const char *const *values, size_t count,
                  const slbcert_sign_options *options);
-/** Frees a signed request (and wipes it). NULL is a no-op. */
+/** Frees a signed request (and wipes it). NULL is a no-op. @param request the request, or NULL. */
 void slbcert_signed_request_free(slbcert_signed_request *request);
-/** @return "POST" or "GET"; borrowed. */
+/** @param request a request from slbcert_sign(), or NULL (which gives NULL).
+ *  @return "POST" or "GET"; borrowed. */
 const char *slbcert_signed_request_method(const slbcert_signed_request *request);
-/** @return the path and query to send, e.g. "/?Action=...&Signature=..." or "/" ; borrowed. */
+/** @param request a request from slbcert_sign(), or NULL (which gives NULL).
+ *  @return the path and query to send, e.g. "/?Action=...&Signature=..." or "/" ; borrowed. */
 const char *slbcert_signed_request_path_and_query(const slbcert_signed_request *request);
-/** @return the number of headers to send. */
+/** @param request a request from slbcert_sign(), or NULL (which gives 0).
+ *  @return the number of headers to send. */
 size_t slbcert_signed_request_header_count(const slbcert_signed_request *request);
-/** Reads header @p index (names lower-case for V3). @return ::SLBCERT_OK or ::SLBCERT_ERANGE. */
+/** Reads header @p index (names lower-case for V3). Each out-parameter may be NULL; strings are borrowed.
+ *  @param request a request from slbcert_sign().
+ *  @param index   0 to slbcert_signed_request_header_count() - 1.
+ *  @param name    receives the header's name.
+ *  @param value   receives its value.
+ *  @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL @p request, ::SLBCERT_ERANGE for a bad index. */
 int slbcert_signed_request_header(const slbcert_signed_request *request, size_t index,
                                   const char **name, const char **value);
-/** @return the body (form-encoded for ::SLBCERT_PLACEMENT_BODY, "" otherwise); borrowed. */
+/** @param request a request from slbcert_sign(), or NULL (which gives NULL).
+ *  @return the body (form-encoded for ::SLBCERT_PLACEMENT_BODY, "" otherwise); borrowed. */
 const char *slbcert_signed_request_body(const slbcert_signed_request *request);
-/** @return the body length in bytes. */
+/** @param request a request from slbcert_sign(), or NULL (which gives 0).
+ *  @return the body length in bytes. */
 size_t slbcert_signed_request_body_length(const slbcert_signed_request *request);
-/** @return V1: the string-to-sign; V3: the canonical request. The text the service echoes in
+/** @param request a request from slbcert_sign(), or NULL (which gives NULL).
+ *  @return V1: the string-to-sign; V3: the canonical request. The text the service echoes in
  *  SignatureDoesNotMatch. It contains parameter values (PEMs included) but no secret; borrowed. */
 const char *slbcert_signed_request_string_to_sign(const slbcert_signed_request *request);
-/** @return the signature (base64 for V1, lower-case hex for V3); borrowed. Treat it as a secret. */
+/** @param request a request from slbcert_sign(), or NULL (which gives NULL).
+ *  @return the signature (base64 for V1, lower-case hex for V3); borrowed. Treat it as a secret. */
 const char *slbcert_signed_request_signature(const slbcert_signed_request *request);
 /**@}*/
 
@@ -394,18 +466,22 @@ typedef struct slbcert_client slbcert_client;
 
 /** Log levels for the log callback. */
 typedef enum slbcert_log_level {
-    SLBCERT_LOG_ERROR = 1,
-    SLBCERT_LOG_WARNING = 2,
+    SLBCERT_LOG_ERROR = 1,   /**< the least verbose: failures only */
+    SLBCERT_LOG_WARNING = 2, /**< also retries, and problems a call worked around (a copy it could not remove) */
     SLBCERT_LOG_INFO = 3,   /**< one line per attempt: action, endpoint, status, code, RequestId, duration */
-    SLBCERT_LOG_DEBUG = 4
+    SLBCERT_LOG_DEBUG = 4    /**< the most verbose: everything the library logs */
 } slbcert_log_level;
 
 /**
  * Receives log lines. Lines are redacted (no secret, no PEM). Called on the thread that made the call;
  * must not call back into the same client. @p line is borrowed for the duration of the call.
+ * @param user_data the options' log_user_data.
+ * @param level     the line's ::slbcert_log_level.
+ * @param line      the line, NUL-terminated, without a trailing newline.
  */
 typedef void (*slbcert_log_fn)(void *user_data, int level, const char *line);
 
+/** The version of ::slbcert_client_options this header declares (version 2 added upload_settle_ms). */
 #define SLBCERT_CLIENT_OPTIONS_VERSION 2
 /**
  * Options for slbcert_client_new(). A NULL pointer or a 0 means "the default"; the library applies
@@ -450,9 +526,12 @@ typedef struct slbcert_client_options {
                                                 lost the service may still store it: no second upload is sent
                                                 before this has passed */
 } slbcert_client_options;
+/** An initialiser of ::slbcert_client_options: this header's version, every field "the default". */
 #define SLBCERT_CLIENT_OPTIONS_INIT { SLBCERT_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, \
                                       0, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0 }
-/** Fills @p options with defaults. */
+/** Fills @p options with defaults, writing only the fields that @p version has.
+ *  @param options the struct to fill. @param version 1 to SLBCERT_CLIENT_OPTIONS_VERSION.
+ *  @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p options or a version this library does not know. */
 int slbcert_client_options_init(slbcert_client_options *options, unsigned int version);
 
 /**
@@ -466,13 +545,20 @@ int slbcert_client_options_init(slbcert_client_options *options, unsigned int ve
  */
 int slbcert_client_option_range(const char *field, long *default_value, long *minimum, long *maximum);
 
-/** Creates a client. With NULL credentials the default chain is resolved here (::SLBCERT_ECREDENTIALS when none). */
+/** Creates a client. With NULL credentials the default chain is resolved here (::SLBCERT_ECREDENTIALS when none).
+ *  @param out     receives the client; free it with slbcert_client_free().
+ *  @param options the options; not NULL (start from SLBCERT_CLIENT_OPTIONS_INIT or slbcert_client_options_init()).
+ *  @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument, an unknown version or an out-of-range field
+ *          (slbcert_last_error_argument() names it); ::SLBCERT_ECREDENTIALS. */
 int slbcert_client_new(slbcert_client **out, const slbcert_client_options *options);
-/** Frees a client and its connections. NULL is a no-op. No call may be running on it. */
+/** Frees a client and its connections. NULL is a no-op. No call may be running on it.
+ *  @param client the client, or NULL. */
 void slbcert_client_free(slbcert_client *client);
-/** @return the endpoint URL the client talks to; borrowed. */
+/** @param client a client from slbcert_client_new(), or NULL (which gives NULL).
+ *  @return the endpoint URL the client talks to; borrowed. */
 const char *slbcert_client_endpoint(const slbcert_client *client);
-/** @return the region the client works in; borrowed. */
+/** @param client a client from slbcert_client_new(), or NULL (which gives NULL).
+ *  @return the region the client works in; borrowed. */
 const char *slbcert_client_region(const slbcert_client *client);
 
 /** A server certificate as the service describes it. Borrowed from its list or upload result. */
@@ -489,6 +575,7 @@ typedef enum slbcert_upload_outcome {
     SLBCERT_UPLOAD_CONVERGED = 3  /**< this call stored a copy, found an older one of another caller, removed its own */
 } slbcert_upload_outcome;
 
+/** The version of ::slbcert_upload_options this header declares. */
 #define SLBCERT_UPLOAD_OPTIONS_VERSION 1
 /** Options for the upload calls. */
 typedef struct slbcert_upload_options {
@@ -501,8 +588,10 @@ typedef struct slbcert_upload_options {
     int no_ensure;                  /**< non-zero: skip the duplicate check and upload unconditionally */
     int send_as_is;                 /**< non-zero: send the PEMs as given instead of normalised */
 } slbcert_upload_options;
+/** An initialiser of ::slbcert_upload_options: this header's version and the defaults. */
 #define SLBCERT_UPLOAD_OPTIONS_INIT { SLBCERT_UPLOAD_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0 }
-/** Fills @p options with defaults. */
+/** Fills @p options with defaults. @param options the struct to fill. @param version SLBCERT_UPLOAD_OPTIONS_VERSION.
+ *  @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p options or a version this library does not know. */
 int slbcert_upload_options_init(slbcert_upload_options *options, unsigned int version);
 
 /**
@@ -517,38 +606,61 @@ int slbcert_upload_options_init(slbcert_upload_options *options, unsigned int ve
  *   deletes only the copy it stored itself. Threads of one process are serialised per certificate.
  * Without ensure, a failure whose outcome is unknown is never retried.
  * A bundle with an error finding is refused with ::SLBCERT_EVALIDATION before anything is sent.
- * @param out receives the result; free it with slbcert_upload_result_free().
+ * @param out     receives the result; free it with slbcert_upload_result_free().
+ * @param client  the client.
+ * @param bundle  the certificate chain and key (slbcert_bundle_parse()).
+ * @param options name, tags and behaviour, or NULL for the defaults.
+ * @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument or bad options; ::SLBCERT_EVALIDATION (nothing
+ *         was sent); ::SLBCERT_EUNCONFIRMED (see above); otherwise the status of the failure (::SLBCERT_ESERVICE, ::SLBCERT_ENETWORK, ::SLBCERT_ETLS,
+ *         ::SLBCERT_ETIMEOUT, ::SLBCERT_EPROTOCOL, ::SLBCERT_ECREDENTIALS), details in the last error.
  */
 int slbcert_client_upload(slbcert_upload_result **out, slbcert_client *client,
                           const slbcert_bundle *bundle, const slbcert_upload_options *options);
 /**
  * Uploads a reference to a certificate held by Alibaba Cloud Certificate Management Service.
- * @param cas_region_id the certificate's region in CAS, or NULL.
+ * @param out                  receives the result; free it with slbcert_upload_result_free().
+ * @param client               the client.
+ * @param cas_certificate_id   the certificate's id in CAS (AliCloudCertificateId); not NULL or empty.
+ * @param cas_certificate_name its name in CAS (AliCloudCertificateName), or NULL.
+ * @param cas_region_id        the certificate's region in CAS, or NULL.
+ * @param options              name, tags and behaviour, or NULL for the defaults.
+ * @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument or bad options; ::SLBCERT_EUNCONFIRMED (see
+ *         above); otherwise the status of the failure (::SLBCERT_ESERVICE, ::SLBCERT_ENETWORK, ::SLBCERT_ETLS,
+ *         ::SLBCERT_ETIMEOUT, ::SLBCERT_EPROTOCOL, ::SLBCERT_ECREDENTIALS), details in the last error.
  */
 int slbcert_client_upload_cas(slbcert_upload_result **out, slbcert_client *client,
                               const char *cas_certificate_id, const char *cas_certificate_name,
                               const char *cas_region_id, const slbcert_upload_options *options);
-/** Frees an upload result. NULL is a no-op. */
+/** Frees an upload result. NULL is a no-op. @param result the result, or NULL. */
 void slbcert_upload_result_free(slbcert_upload_result *result);
-/** @return the stored certificate (new or existing); borrowed. */
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL (which gives NULL).
+ *  @return the stored certificate (new or existing); borrowed. */
 const slbcert_server_certificate *slbcert_upload_result_certificate(const slbcert_upload_result *result);
-/** @return 1 when the returned certificate is the one this call stored (::SLBCERT_UPLOAD_UPLOADED), 0 otherwise, -1 for NULL. */
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL.
+ *  @return 1 when the returned certificate is the one this call stored (::SLBCERT_UPLOAD_UPLOADED), 0 otherwise, -1 for NULL. */
 int slbcert_upload_result_uploaded(const slbcert_upload_result *result);
-/** @return every certificate the account holds in the region, from the duplicate check's last describe;
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL (which gives NULL).
+ *  @return every certificate the account holds in the region, from the duplicate check's last describe;
  *  borrowed; an empty list when the duplicate check was skipped. */
 const slbcert_certificate_list *slbcert_upload_result_region_certificates(const slbcert_upload_result *result);
-/** @return how the upload ended: a ::slbcert_upload_outcome, or -1 for NULL. */
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL.
+ *  @return how the upload ended: a ::slbcert_upload_outcome, or -1 for NULL. */
 int slbcert_upload_result_outcome(const slbcert_upload_result *result);
-/** @return the number of copies this call stored and then deleted while converging (0 for NULL). */
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL.
+ *  @return the number of copies this call stored and then deleted while converging (0 for NULL). */
 size_t slbcert_upload_result_removed_count(const slbcert_upload_result *result);
-/** @return the id of removed copy @p index, borrowed; NULL when out of range. */
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL. @param index 0 to slbcert_upload_result_removed_count() - 1.
+ *  @return the id of removed copy @p index, borrowed; NULL when out of range. */
 const char *slbcert_upload_result_removed(const slbcert_upload_result *result, size_t index);
-/** @return the number of other copies with the same fingerprint still stored, which this call did not
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL.
+ *  @return the number of other copies with the same fingerprint still stored, which this call did not
  *  create and so left alone (0 for NULL). */
 size_t slbcert_upload_result_duplicate_count(const slbcert_upload_result *result);
-/** @return the id of duplicate @p index, borrowed; NULL when out of range. */
+/** @param result a result from slbcert_client_upload() or slbcert_client_upload_cas(), or NULL. @param index 0 to slbcert_upload_result_duplicate_count() - 1.
+ *  @return the id of duplicate @p index, borrowed; NULL when out of range. */
 const char *slbcert_upload_result_duplicate(const slbcert_upload_result *result, size_t index);
 
+/** The version of ::slbcert_describe_options this header declares. */
 #define SLBCERT_DESCRIBE_OPTIONS_VERSION 1
 /** Filters for slbcert_client_describe(). */
 typedef struct slbcert_describe_options {
@@ -559,51 +671,107 @@ typedef struct slbcert_describe_options {
     const char *const *tag_values;   /**< @p tag_count tag values */
     size_t tag_count;                /**< at most 20 */
 } slbcert_describe_options;
+/** An initialiser of ::slbcert_describe_options: this header's version, no filter. */
 #define SLBCERT_DESCRIBE_OPTIONS_INIT { SLBCERT_DESCRIBE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
-/** Fills @p options with defaults. */
+/** Fills @p options with defaults. @param options the struct to fill. @param version SLBCERT_DESCRIBE_OPTIONS_VERSION.
+ *  @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for a NULL @p options or a version this library does not know. */
 int slbcert_describe_options_init(slbcert_describe_options *options, unsigned int version);
 
-/** Lists the region's server certificates. @param options filters, or NULL for all. */
+/** Lists the region's server certificates.
+ *  @param out     receives the list; free it with slbcert_certificate_list_free().
+ *  @param client  the client.
+ *  @param options filters, or NULL for all.
+ *  @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument; otherwise the status of the failure
+ *  (::SLBCERT_ESERVICE with the service's Code, ::SLBCERT_ENETWORK, ::SLBCERT_ETIMEOUT, ...), details in the last error. */
 int slbcert_client_describe(slbcert_certificate_list **out, slbcert_client *client,
                             const slbcert_describe_options *options);
-/** Renames a certificate. */
+/** Renames a certificate.
+ *  @param client                the client.
+ *  @param server_certificate_id the ServerCertificateId.
+ *  @param name                  the new ServerCertificateName (1-80 characters, starts with a letter).
+ *  @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument; otherwise the status of the failure
+ *  (::SLBCERT_ESERVICE with the service's Code, ::SLBCERT_ENETWORK, ::SLBCERT_ETIMEOUT, ...), details in the last error. */
 int slbcert_client_rename(slbcert_client *client, const char *server_certificate_id, const char *name);
-/** Deletes a certificate (::SLBCERT_ESERVICE with Code CertificateAndPrivateKeyIsRefered when in use). */
+/** Deletes a certificate (::SLBCERT_ESERVICE with Code CertificateAndPrivateKeyIsRefered when in use).
+ *  @param client                the client.
+ *  @param server_certificate_id the ServerCertificateId.
+ *  @return ::SLBCERT_OK; ::SLBCERT_EINVAL for a NULL argument; otherwise the status of the failure
+ *  (::SLBCERT_ESERVICE with the service's Code, ::SLBCERT_ENETWORK, ::SLBCERT_ETIMEOUT, ...), details in the last error. */
 int slbcert_client_delete(slbcert_client *client, const char *server_certificate_id);
 
-/** Frees a list. NULL is a no-op. */
+/** Frees a list. NULL is a no-op. @param list the list, or NULL. */
 void slbcert_certificate_list_free(slbcert_certificate_list *list);
-/** @return the number of certificates in the list (0 for NULL). */
+/** @param list a list from slbcert_client_describe() or slbcert_upload_result_region_certificates(), or NULL.
+ *  @return the number of certificates in the list (0 for NULL). */
 size_t slbcert_certificate_list_count(const slbcert_certificate_list *list);
-/** @return certificate @p index, borrowed; NULL when out of range. */
+/** @param list a list from slbcert_client_describe() or slbcert_upload_result_region_certificates(), or NULL. @param index 0 to slbcert_certificate_list_count() - 1.
+ *  @return certificate @p index, borrowed; NULL when out of range. */
 const slbcert_server_certificate *slbcert_certificate_list_get(const slbcert_certificate_list *list, size_t index);
-/** @return the RequestId of the call that produced the list, or "". */
+/** @param list a list from slbcert_client_describe() or slbcert_upload_result_region_certificates(), or NULL (which gives NULL).
+ *  @return the RequestId of the call that produced the list, or "". */
 const char *slbcert_certificate_list_request_id(const slbcert_certificate_list *list);
 
 /* Getters of a server certificate; strings are borrowed and "" when the service sent none. */
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the ServerCertificateId. */
 const char *slbcert_server_certificate_id(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the ServerCertificateName. */
 const char *slbcert_server_certificate_name(const slbcert_server_certificate *certificate);
-/** @return the service's Fingerprint (SHA-1, lower-case hex with ':'). */
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the service's Fingerprint (SHA-1, lower-case hex with ':'). */
 const char *slbcert_server_certificate_fingerprint(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the CommonName of the certificate. */
 const char *slbcert_server_certificate_common_name(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives 0).
+ *  @return the number of SubjectAlternativeNames. */
 size_t slbcert_server_certificate_san_count(const slbcert_server_certificate *certificate);
-/** @return SubjectAlternativeName @p index, or NULL when out of range. */
+/** @param certificate a certificate from a list or an upload result, or NULL. @param index 0 to slbcert_server_certificate_san_count() - 1.
+ *  @return SubjectAlternativeName @p index, or NULL when out of range. */
 const char *slbcert_server_certificate_san(const slbcert_server_certificate *certificate, size_t index);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return CreateTime, when the certificate was uploaded, as the service writes it. */
 const char *slbcert_server_certificate_create_time(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives 0).
+ *  @return CreateTimeStamp, in milliseconds since the Unix epoch. */
 int64_t slbcert_server_certificate_create_time_ms(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return ExpireTime, the certificate's notAfter, as the service writes it. */
 const char *slbcert_server_certificate_expire_time(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives 0).
+ *  @return ExpireTimeStamp, in milliseconds since the Unix epoch. */
 int64_t slbcert_server_certificate_expire_time_ms(const slbcert_server_certificate *certificate);
-/** @return 1 for a Certificate Management Service reference, 0 otherwise, -1 for NULL. */
+/** @param certificate a certificate from a list or an upload result, or NULL.
+ *  @return 1 for a Certificate Management Service reference, 0 otherwise, -1 for NULL. */
 int slbcert_server_certificate_is_alicloud(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the Certificate Management Service certificate's id (AliCloudCertificateId). */
 const char *slbcert_server_certificate_alicloud_id(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return its name there (AliCloudCertificateName). */
 const char *slbcert_server_certificate_alicloud_name(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the RegionId the certificate is stored in. */
 const char *slbcert_server_certificate_region_id(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the RegionIdAlias. */
 const char *slbcert_server_certificate_region_id_alias(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the ResourceGroupId. */
 const char *slbcert_server_certificate_resource_group_id(const slbcert_server_certificate *certificate);
-/** @return the RequestId of the call that returned this certificate, or "". */
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives NULL).
+ *  @return the RequestId of the call that returned this certificate, or "". */
 const char *slbcert_server_certificate_request_id(const slbcert_server_certificate *certificate);
+/** @param certificate a certificate from a list or an upload result, or NULL (which gives 0).
+ *  @return the number of tags. */
 size_t slbcert_server_certificate_tag_count(const slbcert_server_certificate *certificate);
-/** Reads tag @p index. @return ::SLBCERT_OK or ::SLBCERT_ERANGE. */
+/** Reads tag @p index. Each out-parameter may be NULL; strings are borrowed.
+ *  @param certificate a certificate from a list or an upload result.
+ *  @param index       0 to slbcert_server_certificate_tag_count() - 1.
+ *  @param key         receives the tag's key.
+ *  @param value       receives its value.
+ *  @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL @p certificate, ::SLBCERT_ERANGE for a bad index. */
 int slbcert_server_certificate_tag(const slbcert_server_certificate *certificate, size_t index,
                                    const char **key, const char **value);
 

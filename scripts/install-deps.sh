@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs what building and testing slbcert needs, and only what is missing:
 # Debian packages through apt (apt-get update first), Python packages into build/venv.
-# Usage: scripts/install-deps.sh [build|test|deb]
+# Usage: scripts/install-deps.sh [build|test|docs|deb]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want="${1:-test}"
 
 packages=(libssl-dev libcurl4-openssl-dev pkg-config python3-venv)
 case "$want" in
-  test) packages+=(valgrind openssl) ;;
+  # abigail-tools: abidw/abidiff for the ABI check (mk/abi.mk); doxygen: `make docs` (mk/docs.mk);
+  # zsh, fish: the completion tests load the generated scripts into them (Tests/cli/test_completion.py).
+  test) packages+=(valgrind openssl abigail-tools doxygen zsh fish) ;;
+  docs) packages+=(doxygen) ;;
   deb)  packages+=(debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools python3-cryptography
-                  help2man git pkgconf dpkg-dev lintian gcc libc6-dev openssl) ;;
+                  help2man git pkgconf dpkg-dev lintian gcc libc6-dev openssl doxygen) ;;
 esac
 
 missing=()
@@ -24,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-[ "$want" = build ] && exit 0
+case "$want" in build|docs) exit 0 ;; esac
 
 # The test virtualenv: the emulator's dependency, pytest, and Alibaba's own SDKs (pinned to the versions
 # docs/protocol.md was read from) as independent clients.
