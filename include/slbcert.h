@@ -789,6 +789,7 @@ int slbcert_server_certificate_days_left(const slbcert_server_certificate *certi
  * Lists the region's certificates that expire within @p within_days days (fewer whole days left than
  * that, expired ones included), soonest first: describe, filtered for expiry monitoring.
  * @param out          receives the list; free it with slbcert_certificate_list_free().
+ * @param client       the client.
  * @param within_days  0 to 36500.
  * @param now_ms       the instant to count from, in ms since the epoch; 0: the system clock.
  * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a bad argument, or the describe's failure.
