@@ -1,0 +1,28 @@
+"""python3 -m slbcert_emulator.testing.lifeline EMULATOR-OPTIONS...
+
+`python3 -m slbcert_emulator` with a lifeline: it also stops (cleanly, as on SIGTERM) when its
+standard input reaches end of file. The launcher keeps the other end of that pipe, and the kernel
+closes it when the launcher's process ends in any way, so an emulator never outlives its test.
+"""
+
+import os
+import signal
+import sys
+import threading
+
+from slbcert_emulator.__main__ import main
+
+
+def watch(stream, signum=signal.SIGTERM):
+    """Send `signum` to this process once `stream` reaches end of file."""
+    def wait_for_eof():
+        while stream.read(65536):
+            pass
+        os.kill(os.getpid(), signum)
+
+    threading.Thread(target=wait_for_eof, name="lifeline", daemon=True).start()
+
+
+if __name__ == "__main__":
+    watch(sys.stdin.buffer)
+    sys.exit(main())
