@@ -210,9 +210,10 @@ class Emulator:
         if not self.access_keys and not self.sts_tokens:
             raise ValueError("give at least one access key or STS token")
         self._own_data_dir = data_dir is None
-        self.data_dir = Path(tempfile.mkdtemp(prefix="slbcert-emulator-") if data_dir is None else data_dir)
+        # Absolute paths: `env` hands them to processes that may run elsewhere.
+        self.data_dir = Path(tempfile.mkdtemp(prefix="slbcert-emulator-") if data_dir is None else data_dir).absolute()
         self.tls = tls
-        self.tls_dir = Path(tls_dir) if tls_dir is not None else self.data_dir / "tls"
+        self.tls_dir = Path(tls_dir).absolute() if tls_dir is not None else self.data_dir / "tls"
         self.region = region
         self.host_address = host
         self.requested_port = port
