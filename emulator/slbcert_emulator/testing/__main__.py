@@ -114,7 +114,7 @@ def serve_main(args):
         sys.stdout.flush()
         if args.stop_on_eof:
             def wait_for_eof():
-                while sys.stdin.buffer.read(65536):
+                while os.read(sys.stdin.fileno(), 65536):  # not sys.stdin's buffer: see lifeline.py
                     pass
                 stop.set()
             threading.Thread(target=wait_for_eof, daemon=True).start()

@@ -13,10 +13,12 @@ import threading
 from slbcert_emulator.__main__ import main
 
 
-def watch(stream, signum=signal.SIGTERM):
-    """Send `signum` to this process once `stream` reaches end of file."""
+def watch(fd, signum=signal.SIGTERM):
+    """Send `signum` to this process once file descriptor `fd` reaches end of file."""
     def wait_for_eof():
-        while stream.read(65536):
+        # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader makes the
+        # interpreter abort at shutdown.
+        while os.read(fd, 65536):
             pass
         os.kill(os.getpid(), signum)
 
@@ -24,5 +26,5 @@ def watch(stream, signum=signal.SIGTERM):
 
 
 if __name__ == "__main__":
-    watch(sys.stdin.buffer)
+    watch(sys.stdin.fileno())
     sys.exit(main())
