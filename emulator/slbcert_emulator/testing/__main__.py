@@ -106,6 +106,7 @@ def serve_main(args):
     except EmulatorError as error:
         print(f"{PROG} serve: {error}", file=sys.stderr)
         return 1
+    exited = False
     try:
         lines = "".join(f"{name}={value}\n" for name, value in emulator.env.items()) + "\n"
         if args.env_file:
@@ -120,16 +121,20 @@ def serve_main(args):
             threading.Thread(target=wait_for_eof, daemon=True).start()
         while not stop.wait(0.5):
             if not emulator.running:
+                exited = True
                 print(f"{PROG} serve: the emulator exited; its stderr:\n{emulator.stderr_text()}", file=sys.stderr)
-                return 1
-        return 0
+                break
     finally:
-        emulator.stop()
+        status = emulator.stop()
         if args.env_file:
             try:
                 os.unlink(args.env_file)
             except FileNotFoundError:
                 pass
+    if status != 0 and not exited:
+        print(f"{PROG} serve: the emulator stopped with status {status}; its stderr:\n{emulator.stderr_text()}",
+              file=sys.stderr)
+    return 0 if status == 0 and not exited else 1
 
 
 def run_main(args):
