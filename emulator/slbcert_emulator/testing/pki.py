@@ -493,6 +493,8 @@ class TestPKI:
             return key, None
         if key in KEY_SPECS:
             return new_key(key), None
+        if key not in self:
+            raise ValueError(f"key {key!r} is neither an entry of the PKI nor one of {', '.join(KEY_SPECS)}")
         owner = self[key]
         return owner.key, owner.key_of or owner.name
 
