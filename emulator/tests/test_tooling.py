@@ -145,10 +145,12 @@ def test_command_line_pki(tmp_path):
     out = tmp_path / "pki"
     subprocess.run([*CLI, "pki", "--out", str(out), "--only", "leaf"], check=True, capture_output=True)
     printed = subprocess.run([*CLI, "pki", "issue-leaf", "--pki", str(out), "--cn", "cli.example.test",
-                              "--key", "ec256", "--name", "cli", "--valid-from-days", "-2", "--days", "1"],
+                              "--key", "ec256", "--name", "cli", "--valid-from-days", "-2", "--days", "1",
+                              "--organization", "slbcert tests", "--country", "CN"],
                              check=True, capture_output=True, text=True).stdout
     entry = json.loads(printed)
     assert entry["key_type"] == "EC" and entry["common_name"] == "cli.example.test"
+    assert entry["subject"] == "CN=cli.example.test,O=slbcert tests,C=CN"
     assert os.path.isabs(entry["files"]["chain"])
     fingerprint = subprocess.run([*CLI, "pki", "get", "--pki", str(out), "cli", "fingerprint_sha1"],
                                  check=True, capture_output=True, text=True).stdout.strip()

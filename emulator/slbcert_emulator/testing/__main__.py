@@ -49,10 +49,12 @@ def pki_main(args):
         return 0
     pki = TestPKI(args.pki)
     if args.pki_command == "issue-leaf":
+        subject = ([("C", args.country)] if args.country else []) + (
+            [("O", args.organization)] if args.organization else []) + [("CN", args.cn)]
         issued = pki.issue_leaf(args.cn, dns=args.dns or None, ips=args.ip or (), days=args.days,
                                 not_before=None if args.valid_from_days is None else
                                 _days_from_now(args.valid_from_days),
-                                key=args.key, ca=args.ca, name=args.name)
+                                key=args.key, ca=args.ca, subject=subject, name=args.name)
         print(json.dumps(_entry_with_paths(pki, issued.name), indent=2, sort_keys=True))
         return 0
     doc = _entry_with_paths(pki, args.name)
@@ -208,6 +210,8 @@ def parse_args(argv):
     issue = pki_commands.add_parser("issue-leaf", help="issue one more leaf (a new fingerprint)")
     issue.add_argument("--pki", required=True, metavar="DIR", help="the PKI's directory")
     issue.add_argument("--cn", required=True, help="common name")
+    issue.add_argument("--organization", metavar="O", help="an O attribute of the subject (before the CN)")
+    issue.add_argument("--country", metavar="C", help="a C attribute of the subject (first)")
     issue.add_argument("--dns", action="append", metavar="NAME", help="a DNS SAN, repeatable (default: the CN)")
     issue.add_argument("--ip", action="append", metavar="ADDRESS", help="an IP SAN, repeatable")
     issue.add_argument("--key", default="leaf",
