@@ -35,7 +35,7 @@ if [ -z "${RUN_AGAINST_EMULATOR_WORK:-}" ]; then
   printf 'run-against-emulator: starting the emulator (%s)\n' "$PYTHON"
   RUN_AGAINST_EMULATOR_WORK="$work" "$PYTHON" -m slbcert_emulator.testing run --data-dir "$work/emulator" \
     --access-key exampleid:examplesecret -- "$here/$(basename "$0")" "$@" </dev/null || status=$?
-  if [ "$status" -ne 0 ] && [ -f "$work/emulator/emulator.stderr" ]; then
+  if [ "$status" -ne 0 ] && [ -s "$work/emulator/emulator.stderr" ]; then
     echo "--- emulator stderr (tail) ---" >&2
     tail -n 20 "$work/emulator/emulator.stderr" >&2 || true
   fi
