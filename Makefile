@@ -39,6 +39,9 @@ CWARN          := -Wall -Wextra -Werror -pedantic -std=c11
 VALGRIND       := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
 # pkg-config against the build tree, as a user of an uninstalled build does it.
 PKG_BUILD      := PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/lib/pkgconfig
+# The one copy of the golden signing vectors (Alibaba's SDKs' signatures): test-c passes its path, the
+# Swift and CLI tests read it where it is.
+SIGNING_VECTORS := Tests/SLBCertTests/Fixtures/signing-vectors.json
 
 .PHONY: all lib cli completions deps deps-build install uninstall test test-swift test-c test-symbols test-install \
         test-emulator \
@@ -116,7 +119,8 @@ test-c: deps lib
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CWARN) Tests/c/test_abi.c -o $(BUILD)/tests/test_abi $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
 	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
-	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) $(VALGRIND) $(BUILD)/tests/test_abi
+	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) SLBCERT_SIGNING_VECTORS=$(CURDIR)/$(SIGNING_VECTORS) \
+	    $(VALGRIND) $(BUILD)/tests/test_abi
 
 test-symbols: lib
 	Tests/check-library.sh $(LIB) include/slbcert.h

@@ -3,9 +3,10 @@
 
 One run of this script:
   1. compiles bench/bench_client.c against the build tree (`make lib` first: build/lib/pkgconfig/slbcert.pc);
-  2. writes 200 distinct leaf certificates (one shared RSA-2048 key, distinct CNs and serials, each with
-     the intermediate that issued it) and the emulator's TLS files (slbcert_emulator.devcerts) to a temp dir;
-  3. starts the emulator on 127.0.0.1, a free port, HTTPS, a temp data dir (bounded start-up wait);
+  2. writes 200 distinct leaf certificates of the shared test PKI (slbcert_emulator.testing: one RSA-2048
+     key, distinct CNs and serials, each with the intermediate that issued it) to a temp dir;
+  3. starts the emulator with slbcert_emulator.testing's launcher: 127.0.0.1, a free port, HTTPS with
+     its dev CA, a temp data dir (bounded start-up wait);
   4. runs each client in its own process, the emulator reset before each (POST /_emulator/reset):
        slbcert C API V1, options.no_ensure = 1: 200 uploads (one request each), then 1,000 describes
        slbcert C API V3, the same
@@ -22,25 +23,26 @@ The emulator's CPU is not counted. Figures, not a test: nothing fails on a figur
 Usage: build/venv/bin/python bench/client_bench.py [--uploads 200] [--describes 1000] [--keep]
 """
 import argparse
-import datetime
 import json
 import os
 import shlex
 import shutil
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
-import urllib.request
 from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
+try:
+    import slbcert_emulator.testing  # noqa: F401
+except ImportError:  # not installed: the repository's copy
+    sys.path.insert(0, str(REPO / "emulator"))
+from slbcert_emulator.testing import Emulator, TestPKI, without_proxies  # noqa: E402
+
 AK, SECRET, REGION = "LTAI5tClientBenchKey01", "client-bench-secret-not-a-real-one", "cn-hangzhou"
-START_TIMEOUT, STOP_TIMEOUT, RUN_TIMEOUT = 30, 10, 1800  # seconds
+RUN_TIMEOUT = 1800  # seconds
 
 
 # ------------------------------------------------------------------------------------------ SDK worker
@@ -85,103 +87,19 @@ def sdk_worker(args):
 
 
 # ------------------------------------------------------------------------------------------ inputs
-def write_certificates(out_dir, count):
-    """count leaves (shared RSA-2048 key, distinct CN and serial), each followed by its intermediate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
-
-    def name(cn):
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    def build(subject, issuer, public_key, signing_key, serial, ca, dns=()):
-        b = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
-             .public_key(public_key).serial_number(serial)
-             .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
-             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
-                            critical=False))
-        if dns:
-            b = (b.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False)
-                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
-        return b.sign(signing_key, hashes.SHA256())
-
-    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    inter_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    build("slbcert bench root", "slbcert bench root", root_key.public_key(), root_key, 1, True)  # not uploaded
-    inter = build("slbcert bench intermediate", "slbcert bench root", inter_key.public_key(), root_key, 2, True)
-    inter_pem = inter.public_bytes(serialization.Encoding.PEM).decode()
+def write_certificates(pki_dir, out_dir, count):
+    """count leaves of the test PKI (its leaf's RSA-2048 key, distinct CN and serial), each followed by its
+    intermediate, as out_dir/leaf-NNN.pem; returns the path of the shared key (PKCS#1)."""
+    pki = TestPKI(pki_dir)
     for i in range(count):
         cn = f"bench-{i:03d}.example.com"
-        leaf = build(cn, "slbcert bench intermediate", leaf_key.public_key(), inter_key, 1000 + i, False,
-                     dns=(cn,))
-        (out_dir / f"leaf-{i:03d}.pem").write_text(leaf.public_bytes(serialization.Encoding.PEM).decode() + inter_pem)
-    (out_dir / "key.pem").write_text(leaf_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption()).decode())
-
-
-# ------------------------------------------------------------------------------------------ emulator
-class Emulator:
-    def __init__(self, work, tls_dir, quota):
-        self.work, self.tls_dir, self.quota = work, tls_dir, quota
-        self.proc, self.url = None, None
-        self.tls = ssl.create_default_context(cafile=str(tls_dir / "ca.pem"))
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                                  urllib.request.HTTPSHandler(context=self.tls))
-
-    def start(self):
-        data = self.work / "emulator-data"
-        data.mkdir()
-        self.command = [sys.executable, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0",
-                        "--data-dir", str(data), "--access-key", f"{AK}:{SECRET}",
-                        "--tls-cert", str(self.tls_dir / "server.pem"), "--tls-key", str(self.tls_dir / "server-key.pem"),
-                        "--quota", str(self.quota)]
-        with open(self.work / "emulator-stderr.txt", "wb") as stderr:
-            self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=stderr, env=child_env())
-        line = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        if not line or not line[0].strip():
-            self.stop()
-            raise SystemExit(f"client_bench: the emulator printed no URL within {START_TIMEOUT} s: "
-                             + (self.work / "emulator-stderr.txt").read_text(errors="replace"))
-        self.url = line[0].decode().strip()
-        if not self.url.startswith("https://"):
-            raise SystemExit(f"client_bench: the emulator is not serving HTTPS: {self.url}")
-
-    @property
-    def host(self):
-        return self.url.split("://", 1)[1]
-
-    def admin(self, method, name):
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", method=method,
-                                         data=b"" if method == "POST" else None)
-        with self.opener.open(request, timeout=30) as response:
-            return json.loads(response.read())
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
+        (out_dir / f"leaf-{i:03d}.pem").write_bytes(pki.issue_leaf(cn, [cn]).chain_pem)
+    return pki.leaf.key_path
 
 
 def child_env():
     """Everything is on 127.0.0.1: no proxy of the environment may get in the way."""
-    env = {k: v for k, v in os.environ.items()
-           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "alibaba_cloud_ca_bundle")}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    return env
+    return {k: v for k, v in without_proxies().items() if k.lower() != "alibaba_cloud_ca_bundle"}
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -200,12 +118,12 @@ def compile_c_client():
 
 
 def run_client(label, command, emulator):
-    emulator.admin("POST", "reset")
+    emulator.reset()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=child_env())
     if completed.returncode != 0:
         raise SystemExit(f"client_bench: {label} failed (exit {completed.returncode}):\n{completed.stderr}")
     result = json.loads(completed.stdout.strip().splitlines()[-1])
-    stats = emulator.admin("GET", "stats")
+    stats = emulator.admin.stats()
     # The stats request's own connection was accepted too; reset's was accepted before the counters were zeroed.
     result["connections"] = stats["connections_accepted"] - 1
     result["requests"] = stats["requests"]
@@ -246,14 +164,13 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="slbcert-client-bench-"))
     emulator = None
     try:
-        tls_dir, certs = work / "tls", work / "certs"
+        certs = work / "certs"
         certs.mkdir()
-        subprocess.run([sys.executable, "-m", "slbcert_emulator.devcerts", "--out", str(tls_dir)], check=True,
-                       capture_output=True)
-        write_certificates(certs, args.uploads)
-        emulator = Emulator(work, tls_dir, quota=max(1000, 2 * args.uploads))
+        key = str(write_certificates(work / "pki", certs, args.uploads))
+        emulator = Emulator(work / "emulator", access_keys=[(AK, SECRET)], region=REGION,
+                            extra_args=["--quota", str(max(1000, 2 * args.uploads))])
         emulator.start()
-        ca, key = str(tls_dir / "ca.pem"), str(certs / "key.pem")
+        ca = str(emulator.ca_file)
 
         def c_command(signature, ensure, describes):
             return [str(binary), "--endpoint", emulator.url, "--ca", ca, "--access-key-id", AK, "--secret", SECRET,

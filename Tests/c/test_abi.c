@@ -5,21 +5,23 @@
  * Built by `make test-c` with -Wall -Wextra -Werror -pedantic -std=c11 against the build tree through
  * pkg-config, and run under valgrind (--leak-check=full --errors-for-leak-kinds=definite).
  *
- * Test certificates and keys are made at run time by the `openssl` command in a mkdtemp directory,
- * so nothing expires. Inputs are handed to the library in buffers of exactly their length, without a
+ * Test certificates and keys are the shared test PKI of the emulator package, made at run time in a
+ * mkdtemp directory (`$SLBCERT_TEST_PYTHON -m slbcert_emulator.testing pki`), so nothing expires. Inputs are handed to the library in buffers of exactly their length, without a
  * terminating NUL, so that valgrind reports any read past the length.
  *
  * Layout: one function per API group, listed in `groups` at the bottom: version, status codes, the
  * last error, bundles, redact, the options structs, credentials (static, a profile file in a temporary
  * HOME, the default chain; the environment is saved and restored around each group), signing (the
- * golden vectors of /work/shared/spec/signing-vectors.json, copied below), the client's argument
- * checks, and the client against the SLB emulator. A new group is a `static void test_<group>(void)`
+ * golden vectors of $SLBCERT_SIGNING_VECTORS, the repository's Tests/SLBCertTests/Fixtures/
+ * signing-vectors.json, read through SLBCERT_TEST_PYTHON), the client's argument checks, and the
+ * client against the SLB emulator. A new group is a `static void test_<group>(void)`
  * with CHECK()s, added to the table; expect_ok()/expect_fail() check the last-error contract.
  *
- * The client group starts the emulator itself: `$SLBCERT_TEST_PYTHON -m slbcert_emulator` on
- * 127.0.0.1 with a free port and HTTPS (devcerts), reads its URL from a pipe within 30 s, and stops
- * it with SIGTERM (SIGKILL after 10 s) at the end; the emulator also gets SIGTERM if this program
- * dies. `make test-c` sets SLBCERT_TEST_PYTHON to build/venv/bin/python; without it the group fails.
+ * The client group starts the emulator with the emulator package's launcher:
+ * `$SLBCERT_TEST_PYTHON -m slbcert_emulator.testing serve` (127.0.0.1, a free port, HTTPS with its
+ * test CA) on the end of a pipe, reads the environment it writes (within 30 s), and stops it by
+ * closing the pipe, which also happens if this program dies. `make test-c` sets SLBCERT_TEST_PYTHON
+ * to build/venv/bin/python and SLBCERT_SIGNING_VECTORS; without them the groups that need them fail.
  *
  * Output: one line per check ("ok N - ..." or "FAIL N - ... (file:line)"), then "N passed, M failed".
  * The exit status is non-zero when any check failed.
@@ -31,16 +33,13 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -120,7 +119,7 @@ static void make_last_error(void) {
     }
 }
 
-/* --------------------------------------------------------------------------- files and openssl */
+/* --------------------------------------------------------------------------- files and commands */
 
 static char workdir[256];
 
@@ -214,47 +213,27 @@ static buffer concat(const buffer *a, const buffer *b) {
     return result;
 }
 
-static const char *passphrase = "s3cret passphrase";
+/* The interpreter with the emulator package (make test-c: build/venv/bin/python). */
+static const char *test_python;
 
-/* The test PKI: root -> intermediate -> RSA leaf (SANs incl. IPs), an EC leaf, a stray key, an
- * encrypted PKCS#8 copy of the leaf key, and the leaf as DER. */
+/* The passphrase of the test PKI's encrypted keys (its passphrase.txt). */
+static const char *passphrase = "correct horse battery staple";
+
+/* The shared test PKI, written into the work directory (manifest.json lists its files): root ->
+ * intermediate (P-256) -> RSA leaf (SANs incl. IPs) with its key as PKCS#8 and encrypted PKCS#8 and
+ * the leaf as DER, a P-256 leaf, a stray key, and a second RSA leaf with a key of its own. */
 static int make_pki(void) {
-    if (write_file("openssl.cnf",
-                   "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n"
-                   "[ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"
-                   "[leaf]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage = serverAuth\n"
-                   "subjectAltName = DNS:www.example.test,DNS:example.test,IP:192.0.2.10,IP:2001:db8::1\n") != 0) {
+    if (test_python == NULL || test_python[0] == '\0') {
+        fprintf(stderr, "SLBCERT_TEST_PYTHON is not set; it names a python with the emulator package "
+                        "(make test-c: build/venv/bin/python)\n");
         return -1;
     }
-    const char *quiet = ">/dev/null 2>&1";
-    if (run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out root.key %s", quiet)) return -1;
-    if (run("openssl req -x509 -new -key root.key -subj '/O=slbcert C test/CN=C Test Root' -days 3650 "
-            "-config openssl.cnf -extensions ca -out root.pem %s", quiet)) return -1;
-    if (run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out intermediate.key %s", quiet)) return -1;
-    if (run("openssl req -new -key intermediate.key -subj '/O=slbcert C test/CN=C Test Intermediate' "
-            "-config openssl.cnf -out intermediate.csr %s", quiet)) return -1;
-    if (run("openssl x509 -req -in intermediate.csr -CA root.pem -CAkey root.key -days 1825 -sha256 "
-            "-extfile openssl.cnf -extensions ca -out intermediate.pem %s", quiet)) return -1;
-    if (run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out leaf.key %s", quiet)) return -1;
-    if (run("openssl req -new -key leaf.key -subj '/O=slbcert C test/CN=www.example.test' "
-            "-config openssl.cnf -out leaf.csr %s", quiet)) return -1;
-    if (run("openssl x509 -req -in leaf.csr -CA intermediate.pem -CAkey intermediate.key -days 365 -sha256 "
-            "-extfile openssl.cnf -extensions leaf -out leaf.pem %s", quiet)) return -1;
-    if (run("openssl x509 -in leaf.pem -outform DER -out leaf.der %s", quiet)) return -1;
-    if (run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out leaf2.key %s", quiet)) return -1;
-    if (run("openssl req -new -key leaf2.key -subj '/O=slbcert C test/CN=threads.example.test' "
-            "-config openssl.cnf -out leaf2.csr %s", quiet)) return -1;
-    if (run("openssl x509 -req -in leaf2.csr -CA intermediate.pem -CAkey intermediate.key -days 365 -sha256 "
-            "-extfile openssl.cnf -extensions leaf -out leaf2.pem %s", quiet)) return -1;
-    if (run("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out stray.key %s", quiet)) return -1;
-    if (run("openssl pkcs8 -topk8 -v2 aes-256-cbc -in leaf.key -passout 'pass:%s' -out leaf.enc.key %s",
-            passphrase, quiet)) return -1;
-    if (run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key %s", quiet)) return -1;
-    if (run("openssl req -new -key ec.key -subj '/CN=ec.example.test' -config openssl.cnf -out ec.csr %s", quiet)) return -1;
-    if (run("openssl x509 -req -in ec.csr -CA intermediate.pem -CAkey intermediate.key -days 365 -sha256 "
-            "-extfile openssl.cnf -extensions leaf -out ec.pem %s", quiet)) return -1;
-    return 0;
+    if (run("'%s' -m slbcert_emulator.testing pki --out . --only leaf --only leaf-p256 --only stray >/dev/null",
+            test_python) != 0) {
+        return -1;
+    }
+    return run("'%s' -m slbcert_emulator.testing pki issue-leaf --pki . --name threads --cn threads.example.test "
+               "--key rsa2048 >/dev/null", test_python);
 }
 
 static void remove_pki(void) {
@@ -277,9 +256,9 @@ static void load_pki(void) {
     leaf_der = read_file("leaf.der");
     leaf_key = read_file("leaf.key");
     stray_key = read_file("stray.key");
-    encrypted_key = read_file("leaf.enc.key");
-    ec_pem = read_file("ec.pem");
-    ec_key = read_file("ec.key");
+    encrypted_key = read_file("leaf.pkcs8-enc.key");
+    ec_pem = read_file("leaf-p256.pem");
+    ec_key = read_file("leaf-p256.key");
     ec_chain = concat(&ec_pem, &intermediate_pem);
 }
 
@@ -688,7 +667,7 @@ static void test_bundle_good(void) {
     CHECK(is_fingerprint(sha256, 32), "SHA-256 fingerprint is 95 chars of lower-case hex joined by ':'");
     CHECK(str_eq(sha256, openssl_fingerprint("leaf.pem", "sha256")), "SHA-256 fingerprint equals openssl's");
     CHECK(str_eq(slbcert_certificate_common_name(leaf), "www.example.test"), "common_name is www.example.test");
-    CHECK(str_eq(slbcert_certificate_subject(leaf), "CN=www.example.test,O=slbcert C test"),
+    CHECK(str_eq(slbcert_certificate_subject(leaf), "CN=www.example.test,O=slbcert tests,C=CN"),
           "subject is RFC 2253: %s", show(slbcert_certificate_subject(leaf)));
     const char *subject_line = run_line("openssl x509 -in leaf.pem -noout -subject -nameopt RFC2253");
     CHECK(strchr(subject_line, '=') && str_eq(slbcert_certificate_subject(leaf), strchr(subject_line, '=') + 1),
@@ -703,10 +682,11 @@ static void test_bundle_good(void) {
     CHECK(parse_utc(not_after) == not_after_ms && not_after_ms > 0, "not_after \"%s\" is not_after_ms", show(not_after));
     CHECK(parse_utc(not_before) == not_before_ms && not_before_ms > 0, "not_before \"%s\" is not_before_ms", show(not_before));
     CHECK(not_after_ms - not_before_ms == INT64_C(365) * 86400000, "the leaf is valid for 365 days");
-    CHECK(slbcert_certificate_dns_name_count(leaf) == 2, "dns_name_count is 2");
+    CHECK(slbcert_certificate_dns_name_count(leaf) == 3, "dns_name_count is 3");
     CHECK(str_eq(slbcert_certificate_dns_name(leaf, 0), "www.example.test"), "dns_name(0) is www.example.test");
     CHECK(str_eq(slbcert_certificate_dns_name(leaf, 1), "example.test"), "dns_name(1) is example.test");
-    CHECK(slbcert_certificate_dns_name(leaf, 2) == NULL, "dns_name(2) is NULL (out of range)");
+    CHECK(str_eq(slbcert_certificate_dns_name(leaf, 2), "*.api.example.test"), "dns_name(2) is *.api.example.test");
+    CHECK(slbcert_certificate_dns_name(leaf, 3) == NULL, "dns_name(3) is NULL (out of range)");
     CHECK(slbcert_certificate_dns_name(leaf, 1000) == NULL, "dns_name(1000) is NULL");
     CHECK(slbcert_certificate_ip_address_count(leaf) == 2, "ip_address_count is 2");
     CHECK(str_eq(slbcert_certificate_ip_address(leaf, 0), "192.0.2.10"), "ip_address(0) is 192.0.2.10");
@@ -719,9 +699,9 @@ static void test_bundle_good(void) {
 
     const slbcert_certificate *issuer = slbcert_bundle_certificate(bundle, 1);
     CHECK(issuer != NULL && issuer != leaf, "bundle_certificate(1) is the intermediate");
-    CHECK(str_eq(slbcert_certificate_common_name(issuer), "C Test Intermediate"), "intermediate common_name");
+    CHECK(str_eq(slbcert_certificate_common_name(issuer), "slbcert Test Intermediate CA"), "intermediate common_name");
     CHECK(str_eq(slbcert_certificate_issuer(leaf), slbcert_certificate_subject(issuer)), "leaf issuer == intermediate subject");
-    CHECK(str_eq(slbcert_certificate_issuer(issuer), "CN=C Test Root,O=slbcert C test"), "intermediate issuer is the root");
+    CHECK(str_eq(slbcert_certificate_issuer(issuer), "CN=slbcert Test Root CA,O=slbcert tests"), "intermediate issuer is the root");
     CHECK(slbcert_certificate_is_ca(issuer) == 1, "intermediate is_ca is 1");
     CHECK(slbcert_certificate_is_self_signed(issuer) == 0, "intermediate is_self_signed is 0");
     CHECK(str_eq(slbcert_certificate_key_algorithm(issuer), "EC") && slbcert_certificate_key_bits(issuer) == 256,
@@ -743,8 +723,8 @@ static void test_bundle_good(void) {
     CHECK(has_finding(bundle, SLBCERT_SEVERITY_WARNING, "CHAIN_REORDERED"), "shuffled chain: CHAIN_REORDERED warning");
     CHECK(slbcert_bundle_has_errors(bundle) == 0, "shuffled chain: no error");
     CHECK(str_eq(slbcert_certificate_common_name(slbcert_bundle_certificate(bundle, 0)), "www.example.test") &&
-          str_eq(slbcert_certificate_common_name(slbcert_bundle_certificate(bundle, 1)), "C Test Intermediate") &&
-          str_eq(slbcert_certificate_common_name(slbcert_bundle_certificate(bundle, 2)), "C Test Root"),
+          str_eq(slbcert_certificate_common_name(slbcert_bundle_certificate(bundle, 1)), "slbcert Test Intermediate CA") &&
+          str_eq(slbcert_certificate_common_name(slbcert_bundle_certificate(bundle, 2)), "slbcert Test Root CA"),
           "shuffled chain: leaf, intermediate, root");
     CHECK(slbcert_certificate_is_self_signed(slbcert_bundle_certificate(bundle, 2)) == 1, "root is_self_signed is 1");
     slbcert_bundle_free(bundle);
@@ -1454,100 +1434,102 @@ static void test_credentials(void) {
 
     restore_environment();
 }
-/* Inputs and expected outputs of /work/shared/spec/signing-vectors.json (AccessKeyId "testid", secret
- * "testsecret", nonce 3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d, timestamp 2024-01-01T12:00:00Z). */
-static const char vector_certificate[] = "-----BEGIN CERTIFICATE-----\n"
-    "MIIB+zCCAWSgAwIBAgIJ/abc=\n"
-    "AbC+/dEf==\n"
-    "-----END CERTIFICATE-----";
-static const char vector_private_key[] = "-----BEGIN RSA PRIVATE KEY-----\n"
-    "MIIEow+IBAAKC/AQEA==\n"
-    "-----END RSA PRIVATE KEY-----";
-static const char vector_name[] = "my cert \xc3\xa9""*~/1";
-static const char vector_sts_token[] = "sts-token/+=";
-/* V1 A: legacy core, POST, Format=JSON, SignatureType= */
-static const char vector_a_string_to_sign[] =
-    "POST&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3DJSON%26"
-    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
-    "RegionId%3Dcn-hangzhou%26"
-    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
-    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
-    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureType%3D%26SignatureVersion%3D1.0%26"
-    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
-static const char vector_a_signature[] = "5v+9KujXtCGxIRE3OuHuA0Cfxk0=";
-/* V1 A2: legacy core, GET */
-static const char vector_a2_string_to_sign[] =
-    "GET&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3DJSON%26"
-    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
-    "RegionId%3Dcn-hangzhou%26"
-    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
-    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
-    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureType%3D%26SignatureVersion%3D1.0%26"
-    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
-static const char vector_a2_signature[] = "6Q3LhV99cRob/IGasJpqiPOozUU=";
-/* V1 B: tea openapi, POST, Format=json */
-static const char vector_b_string_to_sign[] =
-    "POST&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3Djson%26"
-    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
-    "RegionId%3Dcn-hangzhou%26"
-    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
-    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
-    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureVersion%3D1.0%26"
-    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
-static const char vector_b_signature[] = "IK2I5gtf6naDBYLUjvaEApDUn8g=";
-/* V1 D1: legacy core, POST, STS token */
-static const char vector_d1_string_to_sign[] =
-    "POST&%2F&AccessKeyId%3Dtestid%26Action%3DUploadServerCertificate%26Format%3DJSON%26"
-    "PrivateKey%3D-----BEGIN%2520RSA%2520PRIVATE%2520KEY-----%250AMIIEow%252BIBAAKC%252FAQEA%253D%253D%250A-----END%2520RSA%2520PRIVATE%2520KEY-----%26"
-    "RegionId%3Dcn-hangzhou%26SecurityToken%3Dsts-token%252F%252B%253D%26"
-    "ServerCertificate%3D-----BEGIN%2520CERTIFICATE-----%250AMIIB%252BzCCAWSgAwIBAgIJ%252Fabc%253D%250AAbC%252B%252FdEf%253D%253D%250A-----END%2520CERTIFICATE-----%26"
-    "ServerCertificateName%3Dmy%2520cert%2520%25C3%25A9%252A~%252F1%26SignatureMethod%3DHMAC-SHA1%26"
-    "SignatureNonce%3D3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d%26SignatureType%3D%26SignatureVersion%3D1.0%26"
-    "Timestamp%3D2024-01-01T12%253A00%253A00Z%26Version%3D2014-05-15";
-static const char vector_d1_signature[] = "+X/Vtg7yV6GLM7754jr7PHiQb9I=";
-/* V3 M1_minimal_headers */
-static const char vector_m1_canonical_request[] =
-    "POST\n"
-    "/\n"
-    "PrivateKey=-----BEGIN%20RSA%20PRIVATE%20KEY-----%0AMIIEow%2BIBAAKC%2FAQEA%3D%3D%0A-----END%20RSA%20PRIVATE%20KEY-----&"
-    "RegionId=cn-hangzhou&"
-    "ServerCertificate=-----BEGIN%20CERTIFICATE-----%0AMIIB%2BzCCAWSgAwIBAgIJ%2Fabc%3D%0AAbC%2B%2FdEf%3D%3D%0A-----END%20CERTIFICATE-----&"
-    "ServerCertificateName=my%20cert%20%C3%A9%2A~%2F1\n"
-    "host:slb.aliyuncs.com\n"
-    "x-acs-action:UploadServerCertificate\n"
-    "x-acs-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-    "x-acs-date:2024-01-01T12:00:00Z\n"
-    "x-acs-signature-nonce:3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d\n"
-    "x-acs-version:2014-05-15\n"
-    "\n"
-    "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version\n"
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-static const char vector_m1_authorization[] =
-    "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4caa3dfe728f42efe778d0bd86e3086bf6b57763b8786154ede39b677081c58a";
-static const char vector_m1_signature[] = "4caa3dfe728f42efe778d0bd86e3086bf6b57763b8786154ede39b677081c58a";
-/* V3 M2_minimal_headers_sts */
-static const char vector_m2_canonical_request[] =
-    "POST\n"
-    "/\n"
-    "PrivateKey=-----BEGIN%20RSA%20PRIVATE%20KEY-----%0AMIIEow%2BIBAAKC%2FAQEA%3D%3D%0A-----END%20RSA%20PRIVATE%20KEY-----&"
-    "RegionId=cn-hangzhou&"
-    "ServerCertificate=-----BEGIN%20CERTIFICATE-----%0AMIIB%2BzCCAWSgAwIBAgIJ%2Fabc%3D%0AAbC%2B%2FdEf%3D%3D%0A-----END%20CERTIFICATE-----&"
-    "ServerCertificateName=my%20cert%20%C3%A9%2A~%2F1\n"
-    "host:slb.aliyuncs.com\n"
-    "x-acs-accesskey-id:testid\n"
-    "x-acs-action:UploadServerCertificate\n"
-    "x-acs-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-    "x-acs-date:2024-01-01T12:00:00Z\n"
-    "x-acs-security-token:sts-token/+=\n"
-    "x-acs-signature-nonce:3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d\n"
-    "x-acs-version:2014-05-15\n"
-    "\n"
-    "host;x-acs-accesskey-id;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version\n"
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-static const char vector_m2_authorization[] =
-    "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-accesskey-id;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version,Signature=eddcfc812d966dba73fe100decad3293904f7433d91cada62f561d583792ffba";
-static const char vector_m2_signature[] = "eddcfc812d966dba73fe100decad3293904f7433d91cada62f561d583792ffba";
-static const char vector_empty_sha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/* ------------------------------------------------------------------------- the signing vectors */
+
+/* The golden vectors of $SLBCERT_SIGNING_VECTORS (signatures made by Alibaba's official SDKs): a few
+ * lines of Python (SLBCERT_TEST_PYTHON) write each value this test needs into vectors/NAME, raw, and
+ * load_vectors() reads them. Values that are not in the file as such (the signature and the
+ * timestamp as they appear in a query string) are derived there with urllib's own encoder. */
+static const char vectors_script[] =
+    "import json, os, re, sys, urllib.parse\n"
+    "with open(sys.argv[1], encoding='utf-8') as source:\n"
+    "    vectors = json.load(source)\n"
+    "inputs, v1, v3 = vectors['inputs'], vectors['v1'], vectors['v3']\n"
+    "a, a2, b, d1 = (v1[name] for name in ('A_legacy_core_POST_Format_JSON_SignatureType_empty',\n"
+    "                'A2_legacy_core_GET', 'B_tea_openapi_v2_POST_Format_json', 'D1_legacy_core_POST_sts'))\n"
+    "m1, m2 = v3['M1_minimal_headers'], v3['M2_minimal_headers_sts']\n"
+    "quote = lambda text: urllib.parse.quote(text, safe='')\n"
+    "values = {\n"
+    "    'access_key_id': inputs['AccessKeyId'], 'access_key_secret': inputs['AccessKeySecret'],\n"
+    "    'nonce': inputs['SignatureNonce'], 'timestamp': inputs['Timestamp'], 'region': inputs['RegionId'],\n"
+    "    'certificate': inputs['ServerCertificate'], 'private_key': inputs['PrivateKey'],\n"
+    "    'name': inputs['ServerCertificateName'], 'sts_token': inputs['StsToken'],\n"
+    "    'key_fragment': re.match('[A-Za-z0-9]+', inputs['PrivateKey'].split('\\n')[1]).group(0),\n"
+    "    'query_nonce': 'SignatureNonce=' + inputs['SignatureNonce'],\n"
+    "    'query_timestamp': 'Timestamp=' + quote(inputs['Timestamp']),\n"
+    "    'a_string_to_sign': a['string_to_sign'], 'a_signature': a['signature'],\n"
+    "    'a2_string_to_sign': a2['string_to_sign'], 'a2_signature': a2['signature'],\n"
+    "    'b_string_to_sign': b['string_to_sign'], 'b_signature': b['signature'],\n"
+    "    'b_signature_stem': b['signature'].rstrip('='), 'b_query_signature': 'Signature=' + quote(b['signature']),\n"
+    "    'd1_string_to_sign': d1['string_to_sign'], 'd1_signature': d1['signature'],\n"
+    "    'm1_canonical_request': m1['canonical_request'], 'm1_authorization': m1['authorization'],\n"
+    "    'm1_signature': m1['authorization'].rsplit('Signature=', 1)[1],\n"
+    "    'm2_canonical_request': m2['canonical_request'], 'm2_authorization': m2['authorization'],\n"
+    "    'm2_signature': m2['authorization'].rsplit('Signature=', 1)[1],\n"
+    "    'empty_sha256': m1['signed_headers']['x-acs-content-sha256'],\n"
+    "}\n"
+    "os.makedirs('vectors', exist_ok=True)\n"
+    "for name, value in values.items():\n"
+    "    with open(os.path.join('vectors', name), 'wb') as out:\n"
+    "        out.write(value.encode('utf-8'))\n";
+
+static const char *vector_access_key_id, *vector_access_key_secret, *vector_nonce, *vector_timestamp, *vector_region,
+    *vector_certificate, *vector_private_key, *vector_name, *vector_sts_token, *vector_key_fragment, *vector_query_nonce,
+    *vector_query_timestamp, *vector_a_string_to_sign, *vector_a_signature, *vector_a2_string_to_sign,
+    *vector_a2_signature, *vector_b_string_to_sign, *vector_b_signature, *vector_b_signature_stem,
+    *vector_b_query_signature, *vector_d1_string_to_sign, *vector_d1_signature, *vector_m1_canonical_request,
+    *vector_m1_authorization, *vector_m1_signature, *vector_m2_canonical_request, *vector_m2_authorization,
+    *vector_m2_signature, *vector_empty_sha256;
+
+static struct {
+    const char *name;
+    const char **value;
+} vector_values[] = {
+    { "access_key_id", &vector_access_key_id }, { "access_key_secret", &vector_access_key_secret },
+    { "nonce", &vector_nonce }, { "timestamp", &vector_timestamp }, { "region", &vector_region },
+    { "certificate", &vector_certificate }, { "private_key", &vector_private_key }, { "name", &vector_name },
+    { "sts_token", &vector_sts_token }, { "key_fragment", &vector_key_fragment }, { "query_nonce", &vector_query_nonce },
+    { "query_timestamp", &vector_query_timestamp }, { "a_string_to_sign", &vector_a_string_to_sign },
+    { "a_signature", &vector_a_signature }, { "a2_string_to_sign", &vector_a2_string_to_sign },
+    { "a2_signature", &vector_a2_signature }, { "b_string_to_sign", &vector_b_string_to_sign },
+    { "b_signature", &vector_b_signature }, { "b_signature_stem", &vector_b_signature_stem },
+    { "b_query_signature", &vector_b_query_signature }, { "d1_string_to_sign", &vector_d1_string_to_sign },
+    { "d1_signature", &vector_d1_signature }, { "m1_canonical_request", &vector_m1_canonical_request },
+    { "m1_authorization", &vector_m1_authorization }, { "m1_signature", &vector_m1_signature },
+    { "m2_canonical_request", &vector_m2_canonical_request }, { "m2_authorization", &vector_m2_authorization },
+    { "m2_signature", &vector_m2_signature }, { "empty_sha256", &vector_empty_sha256 },
+};
+static char *vector_storage[sizeof vector_values / sizeof vector_values[0]];
+
+/* Reads every vector value; 0 when all were read. A value that could not be read is "" (its checks
+ * then fail rather than crash). */
+static int load_vectors(void) {
+    const char *source = getenv("SLBCERT_SIGNING_VECTORS");
+    int ok = source != NULL && source[0] != '\0' && test_python != NULL && write_file("vectors.py", vectors_script) == 0 &&
+             run("'%s' vectors.py '%s'", test_python, source) == 0;
+    for (size_t i = 0; i < sizeof vector_values / sizeof vector_values[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "vectors/%s", vector_values[i].name);
+        buffer value = ok ? read_file(name) : (buffer){ NULL, 0 };
+        vector_storage[i] = malloc(value.length + 1);
+        if (vector_storage[i] != NULL) {
+            if (value.length > 0) memcpy(vector_storage[i], value.data, value.length);
+            vector_storage[i][value.length] = '\0';
+        }
+        *vector_values[i].value = vector_storage[i] != NULL ? vector_storage[i] : "";
+        if (value.length == 0) ok = 0;
+        buffer_free(&value);
+    }
+    return ok ? 0 : -1;
+}
+
+static void free_vectors(void) {
+    for (size_t i = 0; i < sizeof vector_values / sizeof vector_values[0]; i++) {
+        free(vector_storage[i]);
+        vector_storage[i] = NULL;
+        *vector_values[i].value = NULL;
+    }
+}
 
 static int header_name_is(const char *name, const char *wanted) {
     if (name == NULL) return 0;
@@ -1622,7 +1604,7 @@ static void check_body_placement(const slbcert_signed_request *request, const ch
 static slbcert_signed_request *sign_vector(const slbcert_credentials *credentials, const slbcert_sign_options *options,
                                            int with_format, const char *what) {
     const char *const keys[] = { "RegionId", "ServerCertificate", "PrivateKey", "ServerCertificateName", "Format" };
-    const char *const values[] = { "cn-hangzhou", vector_certificate, vector_private_key, vector_name, "json" };
+    const char *const values[] = { vector_region, vector_certificate, vector_private_key, vector_name, "json" };
     slbcert_signed_request *request = SENTINEL;
     make_last_error();
     int rc = slbcert_sign(&request, credentials, "UploadServerCertificate", "2014-05-15", "slb.aliyuncs.com", keys, values,
@@ -1637,8 +1619,8 @@ static slbcert_sign_options vector_options(int signature_version, int placement,
     options.signature_version = signature_version;
     options.placement = placement;
     options.method = method;
-    options.nonce = "3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d";
-    options.timestamp = "2024-01-01T12:00:00Z";
+    options.nonce = vector_nonce;
+    options.timestamp = vector_timestamp;
     options.v1_legacy_signature_type = legacy;
     return options;
 }
@@ -1674,8 +1656,8 @@ static void check_v3(const slbcert_signed_request *request, const char *canonica
     CHECK(str_eq(header_value(request, "host"), "slb.aliyuncs.com"), "%s: host header", what);
     CHECK(str_eq(header_value(request, "x-acs-action"), "UploadServerCertificate"), "%s: x-acs-action header", what);
     CHECK(str_eq(header_value(request, "x-acs-version"), "2014-05-15"), "%s: x-acs-version header", what);
-    CHECK(str_eq(header_value(request, "x-acs-date"), "2024-01-01T12:00:00Z"), "%s: x-acs-date header", what);
-    CHECK(str_eq(header_value(request, "x-acs-signature-nonce"), "3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d"),
+    CHECK(str_eq(header_value(request, "x-acs-date"), vector_timestamp), "%s: x-acs-date header", what);
+    CHECK(str_eq(header_value(request, "x-acs-signature-nonce"), vector_nonce),
           "%s: x-acs-signature-nonce header", what);
     CHECK(str_eq(header_value(request, "x-acs-content-sha256"), vector_empty_sha256),
           "%s: x-acs-content-sha256 is the SHA-256 of the empty body", what);
@@ -1684,11 +1666,19 @@ static void check_v3(const slbcert_signed_request *request, const char *canonica
 
 static void test_signing(void) {
     slbcert_credentials *plain = NULL, *sts = NULL;
-    int rc = slbcert_credentials_new_static(&plain, "testid", "testsecret", NULL);
-    if (!CHECK(rc == SLBCERT_OK, "credentials testid/testsecret")) return;
-    rc = slbcert_credentials_new_static(&sts, "testid", "testsecret", vector_sts_token);
-    if (!CHECK(rc == SLBCERT_OK, "credentials testid/testsecret with the vectors' STS token")) {
+    if (!CHECK(load_vectors() == 0, "the signing vectors of $SLBCERT_SIGNING_VECTORS are read (through SLBCERT_TEST_PYTHON)")) {
+        free_vectors();
+        return;
+    }
+    int rc = slbcert_credentials_new_static(&plain, vector_access_key_id, vector_access_key_secret, NULL);
+    if (!CHECK(rc == SLBCERT_OK, "credentials %s/<the vectors' secret>", vector_access_key_id)) {
+        free_vectors();
+        return;
+    }
+    rc = slbcert_credentials_new_static(&sts, vector_access_key_id, vector_access_key_secret, vector_sts_token);
+    if (!CHECK(rc == SLBCERT_OK, "credentials of the vectors with their STS token")) {
         slbcert_credentials_free(plain);
+        free_vectors();
         return;
     }
 
@@ -1699,14 +1689,14 @@ static void test_signing(void) {
         check_v1(request, "POST", vector_b_string_to_sign, vector_b_signature, "V1 vector B");
         check_query_placement(request, "V1 vector B");
         const char *path = slbcert_signed_request_path_and_query(request);
-        CHECK(contains(path, "Signature=IK2I5gtf6naDBYLUjvaEApDUn8g%3D"), "V1 vector B: the query carries the encoded signature");
-        CHECK(contains(path, "Format=json") && contains(path, "SignatureNonce=3a1b5c7d9e0f4a2b8c6d4e2f1a3b5c7d") &&
-              contains(path, "Timestamp=2024-01-01T12%3A00%3A00Z") && !contains(path, "SignatureType"),
+        CHECK(contains(path, vector_b_query_signature), "V1 vector B: the query carries the encoded signature");
+        CHECK(contains(path, "Format=json") && contains(path, vector_query_nonce) &&
+              contains(path, vector_query_timestamp) && !contains(path, "SignatureType"),
               "V1 vector B: the query has Format=json, the nonce, the encoded timestamp and no SignatureType");
         char *redacted = NULL;
         if (path != NULL) {
             expect_ok(slbcert_redact(&redacted, path, strlen(path)), "redact(V1 vector B's path_and_query)");
-            CHECK(redacted != NULL && !contains(redacted, "IK2I5gtf6naDBYLUjvaEApDUn8g") && !contains(redacted, "MIIEow") &&
+            CHECK(redacted != NULL && !contains(redacted, vector_b_signature_stem) && !contains(redacted, vector_key_fragment) &&
                   contains(redacted, "Signature=[REDACTED]"), "redact() hides the signature and the private key of a signed URL");
             slbcert_string_free(redacted);
         }
@@ -1763,7 +1753,7 @@ static void test_signing(void) {
     if (request != NULL) {
         check_v3(request, vector_m2_canonical_request, vector_m2_authorization, vector_m2_signature, "V3 vector M2");
         CHECK(str_eq(header_value(request, "x-acs-security-token"), vector_sts_token), "V3 vector M2: x-acs-security-token header");
-        CHECK(str_eq(header_value(request, "x-acs-accesskey-id"), "testid"), "V3 vector M2: x-acs-accesskey-id header");
+        CHECK(str_eq(header_value(request, "x-acs-accesskey-id"), vector_access_key_id), "V3 vector M2: x-acs-accesskey-id header");
         slbcert_signed_request_free(request);
     }
 
@@ -1915,6 +1905,7 @@ static void test_signing(void) {
 
     slbcert_credentials_free(plain);
     slbcert_credentials_free(sts);
+    free_vectors();
 }
 
 /* ----------------------------------------------------------------------------- client arguments */
@@ -2302,148 +2293,91 @@ static const char *spawn_probe_at(const char *name, const char *url, const char 
 
 /* ------------------------------------------------------------------------------- the emulator */
 
-static pid_t emulator_pid = -1;
-static int emulator_stdout = -1;
+/* The launcher `serve`, started by popen() with its standard input on our pipe: closing the pipe
+ * (pclose, or this program's death) stops it, and it stops the emulator (SIGTERM, then SIGKILL). */
+static FILE *emulator_lifeline;
 static char emulator_url[256];
-static const char *test_python;
-
-static int64_t monotonic_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long milliseconds) {
     struct timespec pause = { milliseconds / 1000, (milliseconds % 1000) * 1000000L };
     while (nanosleep(&pause, &pause) != 0 && errno == EINTR) { /* the rest */ }
 }
 
-/* Reads one line from `fd` within `timeout_ms`; 0 on success. */
-static int read_line_within(int fd, char *line, size_t size, int timeout_ms) {
-    int64_t deadline = monotonic_ms() + timeout_ms;
-    size_t used = 0;
-    while (used + 1 < size) {
-        int64_t remaining = deadline - monotonic_ms();
-        if (remaining <= 0) return -1;
-        struct pollfd waiting = { fd, POLLIN, 0 };
-        int ready = poll(&waiting, 1, (int)remaining);
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) return -1;
-        ssize_t count = read(fd, line + used, 1);
-        if (count < 0 && errno == EINTR) continue;
-        if (count <= 0) return -1; /* EOF: the emulator exited */
-        if (line[used] == '\n') {
-            line[used] = '\0';
-            return 0;
-        }
-        used++;
-    }
-    return -1;
-}
-
-/* SIGTERM, up to 10 s for a clean exit, then SIGKILL. Returns the wait status (-1 if none ran). */
+/* Closes the lifeline and waits for the launcher. Returns its wait status (-1 if none ran). */
 static int stop_emulator(void) {
-    if (emulator_pid <= 0) return -1;
-    int status = -1;
-    kill(emulator_pid, SIGTERM);
-    int64_t deadline = monotonic_ms() + 10000;
-    pid_t done = 0;
-    while ((done = waitpid(emulator_pid, &status, WNOHANG)) == 0 && monotonic_ms() < deadline) sleep_ms(50);
-    if (done != emulator_pid) {
-        fprintf(stderr, "the emulator ignored SIGTERM for 10 s; killing it\n");
-        kill(emulator_pid, SIGKILL);
-        waitpid(emulator_pid, &status, 0);
-        status = -1;
-    }
-    emulator_pid = -1;
-    if (emulator_stdout >= 0) close(emulator_stdout);
-    emulator_stdout = -1;
+    if (emulator_lifeline == NULL) return -1;
+    int status = pclose(emulator_lifeline);
+    emulator_lifeline = NULL;
     return status;
 }
 
 static void stop_emulator_at_exit(void) { (void)stop_emulator(); }
 
-/* devcerts, then the emulator on 127.0.0.1 with a free port and HTTPS; its URL in emulator_url. */
-static int start_emulator(void) {
-    if (run("'%s' -m slbcert_emulator.devcerts --out tls >/dev/null 2>emulator-devcerts.err", test_python) != 0) return -1;
-    char data[600], cert[600], key[600], errors[600];
-    snprintf(data, sizeof data, "%s", path_of("emulator-data"));
-    snprintf(cert, sizeof cert, "%s", path_of("tls/server.pem"));
-    snprintf(key, sizeof key, "%s", path_of("tls/server-key.pem"));
-    snprintf(errors, sizeof errors, "%s", path_of("emulator.err"));
-    if (make_directory("emulator-data") != 0) return -1;
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipe_fds[0]);
-        close(pipe_fds[1]);
-        return -1;
+/* The value of NAME=value in the environment file the launcher writes, into `value`; 0 when found. */
+static int env_file_value(const char *name, char *value, size_t size) {
+    FILE *file = fopen(path_of("emulator.env"), "r");
+    if (file == NULL) return -1;
+    char line[1024];
+    int found = -1;
+    size_t length = strlen(name);
+    while (found != 0 && fgets(line, sizeof line, file) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strncmp(line, name, length) == 0 && line[length] == '=') {
+            snprintf(value, size, "%s", line + length + 1);
+            found = 0;
+        }
     }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphan if this program dies */
-        int input = open("/dev/null", O_RDONLY);
-        int error_file = open(errors, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (input >= 0) dup2(input, 0);
-        dup2(pipe_fds[1], 1);
-        if (error_file >= 0) dup2(error_file, 2);
-        close(pipe_fds[0]);
-        execl(test_python, test_python, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0", "--data-dir", data,
-              "--access-key", CLIENT_ACCESS_KEY_ID ":" CLIENT_SECRET, "--tls-cert", cert, "--tls-key", key, (char *)NULL);
-        _exit(127);
-    }
-    close(pipe_fds[1]);
-    emulator_pid = pid;
-    emulator_stdout = pipe_fds[0];
-    atexit(stop_emulator_at_exit);
-    if (read_line_within(emulator_stdout, emulator_url, sizeof emulator_url, 30000) != 0) {
-        fprintf(stderr, "the emulator printed no URL within 30 s; its stderr:\n");
-        run("tail -n 20 emulator.err >&2");
-        return -1;
-    }
-    return 0;
+    fclose(file);
+    return found;
 }
 
-/* A small Python client for the emulator's admin API (unsigned, loopback only), run with
- * SLBCERT_TEST_PYTHON: `admin.py URL CA COMMAND [ARGS]`; prints one line. */
+/* The emulator on 127.0.0.1 with a free port and HTTPS (its test CA in tls/); its URL in emulator_url. */
+static int start_emulator(void) {
+    char command[2048];
+    snprintf(command, sizeof command,
+             "cd '%s' && exec '%s' -m slbcert_emulator.testing serve --data-dir emulator-data --tls-dir tls "
+             "--access-key '" CLIENT_ACCESS_KEY_ID ":" CLIENT_SECRET "' --env-file emulator.env --stop-on-eof "
+             ">/dev/null 2>emulator.err", workdir, test_python);
+    fflush(stdout);
+    fflush(stderr);
+    emulator_lifeline = popen(command, "w");
+    if (emulator_lifeline == NULL) return -1;
+    atexit(stop_emulator_at_exit);
+    /* The file appears (written whole) once the emulator answers; the launcher's own wait is 30 s. */
+    for (int waited = 0; waited < 40000; waited += 50) {
+        if (env_file_value("SLBCERT_ENDPOINT", emulator_url, sizeof emulator_url) == 0) return 0;
+        sleep_ms(50);
+    }
+    fprintf(stderr, "the emulator did not start within 40 s; its launcher's stderr:\n");
+    run("tail -n 20 emulator.err >&2");
+    return -1;
+}
+
+/* The emulator package's admin client, run with SLBCERT_TEST_PYTHON: `admin.py URL CA COMMAND [ARGS]`;
+ * prints one line (a count, or the answer as JSON). */
 static int write_admin_script(void) {
     return write_file("admin.py",
-                      "import json, ssl, sys, urllib.request\n"
+                      "import json, sys\n"
+                      "from slbcert_emulator.testing import AdminClient\n"
                       "url, ca, command, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]\n"
-                      "context = ssl.create_default_context(cafile=ca)\n"
-                      "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),\n"
-                      "                                     urllib.request.HTTPSHandler(context=context))\n"
+                      "admin = AdminClient(url, ca)\n"
                       "if command == 'cas':\n"
                       "    with open(args[3]) as pem:\n"
-                      "        doc = {'AliCloudCertificateId': args[0], 'AliCloudCertificateName': args[1],\n"
-                      "               'AliCloudCertificateRegionId': args[2], 'ServerCertificate': pem.read()}\n"
-                      "    request = urllib.request.Request(url + '/_emulator/cas', data=json.dumps(doc).encode(),\n"
-                      "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
+                      "        print(json.dumps(admin.register_cas(args[0], args[1], pem.read(), args[2]), sort_keys=True))\n"
                       "elif command == 'bind':\n"
-                      "    request = urllib.request.Request(url + '/_emulator/bind',\n"
-                      "                                     data=json.dumps({'ServerCertificateId': args[0]}).encode(),\n"
-                      "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
+                      "    print(json.dumps(admin.bind(args[0]), sort_keys=True))\n"
                       "elif command == 'faults':\n"
-                      "    request = urllib.request.Request(url + '/_emulator/faults', data=args[0].encode(),\n"
-                      "                                     headers={'Content-Type': 'application/json'}, method='POST')\n"
-                      "elif command in ('certificates', 'copies'):\n"
-                      "    request = urllib.request.Request(url + '/_emulator/certificates')\n"
-                      "else:\n"
-                      "    request = urllib.request.Request(url + '/_emulator/stats')\n"
-                      "with opener.open(request, timeout=10) as answer:\n"
-                      "    doc = json.load(answer)\n"
-                      "if command == 'certificates':\n"
-                      "    print(len(doc['Certificates']))\n"
+                      "    print(json.dumps(admin.set_faults(json.loads(args[0])), sort_keys=True))\n"
+                      "elif command == 'certificates':\n"
+                      "    print(len(admin.certificates()))\n"
                       "elif command == 'copies':\n"
-                      "    print(sum(1 for c in doc['Certificates'] if c['Fingerprint'] == args[0]))\n"
+                      "    print(sum(1 for c in admin.certificates() if c['Fingerprint'] == args[0]))\n"
                       "elif command == 'uploads':\n"
-                      "    print(doc['requests'].get('UploadServerCertificate', 0))\n"
+                      "    print(admin.requests().get('UploadServerCertificate', 0))\n"
                       "elif command == 'requests':\n"
-                      "    print(sum(doc['requests'].values()))\n"
+                      "    print(sum(admin.requests().values()))\n"
                       "else:\n"
-                      "    print(json.dumps(doc, sort_keys=True))\n");
+                      "    print(json.dumps(admin.stats(), sort_keys=True))\n");
 }
 
 static const char *admin(const char *command, const char *arguments) {
@@ -2655,7 +2589,7 @@ static int upload_from_thread(void *argument) {
 }
 
 static void test_concurrent_uploads(slbcert_client_options *options) {
-    buffer key = read_file("leaf2.key"), leaf2 = read_file("leaf2.pem");
+    buffer key = read_file("threads.key"), leaf2 = read_file("threads.pem");
     buffer chain = concat(&leaf2, &intermediate_pem);
     slbcert_bundle *bundle = parse(&chain, &key, NULL, NULL, "bundle_parse(a second pair, for threads)");
     slbcert_client *client = new_client(options, "client_new(for 8 uploading threads)");
@@ -2908,7 +2842,7 @@ static void run_client_tests(void) {
                          "client_delete(the same id again)");
 
     /* A CAS certificate. */
-    snprintf(arguments, sizeof arguments, "cas-ctest-1 ctest-cas cn-hangzhou '%s'", path_of("ec.pem"));
+    snprintf(arguments, sizeof arguments, "cas-ctest-1 ctest-cas cn-hangzhou '%s'", path_of("leaf-p256.pem"));
     CHECK(contains(admin("cas", arguments), "cas-ctest-1"), "the emulator registers CAS certificate cas-ctest-1");
     upload = (slbcert_upload_options)SLBCERT_UPLOAD_OPTIONS_INIT;
     upload.name = "c-test-cas";
@@ -2924,9 +2858,9 @@ static void run_client_tests(void) {
         CHECK(str_eq(slbcert_server_certificate_alicloud_id(stored), "cas-ctest-1"), "client_upload_cas: alicloud_id");
         CHECK(str_eq(slbcert_server_certificate_alicloud_name(stored), "ctest-cas"), "client_upload_cas: alicloud_name");
         CHECK(str_eq(slbcert_server_certificate_name(stored), "c-test-cas"), "client_upload_cas: name");
-        CHECK(str_eq(slbcert_server_certificate_fingerprint(stored), openssl_fingerprint("ec.pem", "sha1")),
+        CHECK(str_eq(slbcert_server_certificate_fingerprint(stored), openssl_fingerprint("leaf-p256.pem", "sha1")),
               "client_upload_cas: the registered certificate's fingerprint");
-        CHECK(str_eq(slbcert_server_certificate_common_name(stored), "ec.example.test"), "client_upload_cas: common_name");
+        CHECK(str_eq(slbcert_server_certificate_common_name(stored), "www.example.test"), "client_upload_cas: common_name");
         CHECK(slbcert_certificate_list_count(slbcert_upload_result_region_certificates(result)) == 0,
               "client_upload_cas: region_certificates is empty (no duplicate check)");
         snprintf(cas_id, sizeof cas_id, "%s", show(slbcert_server_certificate_id(stored)));
@@ -3060,7 +2994,6 @@ done:
 }
 
 static void test_client(void) {
-    test_python = getenv("SLBCERT_TEST_PYTHON");
     if (test_python == NULL || test_python[0] == '\0') {
         CHECK(0, "client: SLBCERT_TEST_PYTHON is not set; it names a python with the emulator installed "
                  "(make test-c: build/venv/bin/python). The client was NOT tested");
@@ -3078,7 +3011,8 @@ static void test_client(void) {
     }
     int status = stop_emulator();
     if (started) {
-        CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the emulator stops cleanly on SIGTERM");
+        CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the emulator stops cleanly when its lifeline closes (launcher exit status 0)");
     }
     restore_environment();
 }
@@ -3341,8 +3275,9 @@ int main(int argc, char **argv) {
         perror("mkdtemp");
         return 2;
     }
+    test_python = getenv("SLBCERT_TEST_PYTHON");
     int pki_ready = make_pki() == 0;
-    CHECK(pki_ready, "test certificates generated with openssl in %s", workdir);
+    CHECK(pki_ready, "test certificates written by the emulator package's test PKI in %s", workdir);
     if (pki_ready) load_pki();
 
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

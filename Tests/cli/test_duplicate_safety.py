@@ -5,13 +5,13 @@ import json
 import subprocess
 import time
 
-from cli_support import CLI, Cli
+from cli_support import CLI, Cli, service_args
 
 ID_FIELD = "ServerCertificateId"
 
 
 def copies(emulator, fingerprint):
-    return [c for c in emulator.certificates() if c["Fingerprint"] == fingerprint]
+    return [c for c in emulator.admin.certificates() if c["Fingerprint"] == fingerprint]
 
 
 def fingerprint_of(cli, chain, key):
@@ -24,13 +24,13 @@ def test_timeout_while_the_service_still_works_leaves_one_copy(cli, pki, emulato
     # The service spends 3 s on the upload; the client gives up on the request after 1 s.
     emulator.admin("POST", "faults", [{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 3000, "times": 1}])
     chain = pki.issue_leaf("timeout.cli.example")
-    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--timeout", "1", "--json", *emulator.args())
+    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--timeout", "1", "--json", *service_args(emulator))
     assert result.returncode == 0, result
     assert result.json()["Outcome"] == "found", result
     fingerprint = fingerprint_of(cli, chain, pki.key_pkcs1)
     time.sleep(3.5)  # anything still in flight on the service has landed by now
     assert len(copies(emulator, fingerprint)) == 1
-    rerun = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *emulator.args())
+    rerun = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *service_args(emulator))
     assert rerun.returncode == 0 and rerun.json()["Outcome"] == "found", rerun
     assert len(copies(emulator, fingerprint)) == 1
 
@@ -40,7 +40,7 @@ def test_four_processes_at_once_leave_one_copy(home, pki, emulator):
     chain = pki.issue_leaf("parallel.cli.example")
     cli = Cli(home)
     processes = [subprocess.Popen([str(CLI), "upload", "--cert", str(chain), "--key", str(pki.key_pkcs1), "--json",
-                                   *map(str, emulator.args())], env=cli.env, stdout=subprocess.PIPE,
+                                   *map(str, service_args(emulator))], env=cli.env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [process.communicate(timeout=60) for process in processes]
     assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
@@ -51,31 +51,31 @@ def test_four_processes_at_once_leave_one_copy(home, pki, emulator):
     # Each copy a process stored and then found to be younger was removed by that process itself.
     removed = [i for r in results for i in r["Removed"]]
     assert results[0][ID_FIELD] not in removed
-    rerun = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *emulator.args())
-    assert rerun.json()["Outcome"] == "found" and emulator.requests().get("UploadServerCertificate", 0) >= 1
+    rerun = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *service_args(emulator))
+    assert rerun.json()["Outcome"] == "found" and emulator.admin.requests().get("UploadServerCertificate", 0) >= 1
 
 
 def test_drop_after_commit_then_rerun(cli, pki, emulator):
     emulator.admin("POST", "faults", [{"action": "UploadServerCertificate", "fault": "drop-after-commit", "times": 1}])
     chain = pki.issue_leaf("dropped.cli.example")
-    first = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *emulator.args())
+    first = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *service_args(emulator))
     assert first.returncode == 0, first
     fingerprint = fingerprint_of(cli, chain, pki.key_pkcs1)
     assert len(copies(emulator, fingerprint)) == 1
-    uploads = emulator.requests().get("UploadServerCertificate", 0)
-    second = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *emulator.args())
+    uploads = emulator.admin.requests().get("UploadServerCertificate", 0)
+    second = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *service_args(emulator))
     assert second.json()["Outcome"] == "found"
-    assert emulator.requests().get("UploadServerCertificate", 0) == uploads, "the re-run uploaded nothing"
+    assert emulator.admin.requests().get("UploadServerCertificate", 0) == uploads, "the re-run uploaded nothing"
 
 
 def test_an_unconfirmed_upload_exits_4_and_says_to_run_again(cli, pki, emulator):
     emulator.admin("POST", "faults", [{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 4000, "times": 1}])
     chain = pki.issue_leaf("unconfirmed.cli.example")
-    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--timeout", "1", "--deadline", "2", *emulator.args())
+    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--timeout", "1", "--deadline", "2", *service_args(emulator))
     assert result.returncode == 4, result
     assert "may have been stored" in result.stderr and "again" in result.stderr, result
     time.sleep(2.5)
-    rerun = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *emulator.args())
+    rerun = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--json", *service_args(emulator))
     assert rerun.returncode == 0 and rerun.json()["Outcome"] == "found", rerun
     assert len(copies(emulator, fingerprint_of(cli, chain, pki.key_pkcs1))) == 1
 

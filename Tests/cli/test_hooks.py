@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, CLI, HOOKS, REGION, REPO, assert_no_secrets,
-                         base_environment)
+                         base_environment, service_args)
 from cryptography import x509
 
 CERTBOT_HOOK = HOOKS / "certbot-deploy-hook.sh"
@@ -46,7 +46,7 @@ def run_hook(hook, home, env, shell="sh", cwd=None):
 
 
 def service_env(emulator):
-    return {"SLBCERT_REGION": REGION, "SLBCERT_ENDPOINT": emulator.url, "SLBCERT_CA_BUNDLE": str(emulator.ca)}
+    return {"SLBCERT_REGION": REGION, "SLBCERT_ENDPOINT": emulator.url, "SLBCERT_CA_BUNDLE": str(emulator.ca_file)}
 
 
 def make_lineage(pki, directory, key=None, chain=None):
@@ -61,7 +61,7 @@ def make_lineage(pki, directory, key=None, chain=None):
 
 
 def stored(emulator):
-    certificates = emulator.certificates()
+    certificates = emulator.admin.certificates()
     for certificate in certificates:
         certificate["Leaf"] = x509.load_pem_x509_certificates(certificate["ServerCertificate"].encode())[0]
     return certificates
@@ -90,36 +90,36 @@ def test_hooks_are_executable_posix_sh(hook):
 
 @pytest.mark.parametrize("shell", ["sh", "bash"])
 def test_certbot_hook_twice(pki, emulator, home, tmp_path, shell):
-    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.example.test")
     env = {"RENEWED_LINEAGE": str(lineage), "RENEWED_DOMAINS": " ".join(pki.sans), **service_env(emulator)}
 
     first = run_hook(CERTBOT_HOOK, home, env, shell=shell)
     assert first.returncode == 0, first
-    check_log_line(first, "slbcert certbot-deploy-hook", "www.cli.example", first=True)
+    check_log_line(first, "slbcert certbot-deploy-hook", "www.example.test", first=True)
     [certificate] = stored(emulator)
-    assert certificate["ServerCertificateName"] in dated("www.cli.example")
+    assert certificate["ServerCertificateName"] in dated("www.example.test")
     assert certificate["Leaf"] == pki.leaf
     assert certificate["RegionId"] == REGION
     assert certificate["ServerCertificateId"] in first.stdout
 
     second = run_hook(CERTBOT_HOOK, home, env, shell=shell)
     assert second.returncode == 0, second
-    check_log_line(second, "slbcert certbot-deploy-hook", "www.cli.example", first=False)
+    check_log_line(second, "slbcert certbot-deploy-hook", "www.example.test", first=False)
     assert certificate["ServerCertificateId"] in second.stdout
-    assert len(emulator.certificates()) == 1
-    assert emulator.requests().get("UploadServerCertificate") == 1
+    assert len(emulator.admin.certificates()) == 1
+    assert emulator.admin.requests().get("UploadServerCertificate") == 1
     assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, pki)
 
 
 def test_certbot_hook_renewal_uploads_the_new_certificate(pki, emulator, home, tmp_path):
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test")
     env = {"RENEWED_LINEAGE": str(lineage) + "/", **service_env(emulator)}
     assert run_hook(CERTBOT_HOOK, home, env).returncode == 0
-    shutil.copy(pki.issue_leaf("www.cli.example", pki.sans), lineage / "fullchain.pem")   # certbot renewed it
+    shutil.copy(pki.issue_leaf("www.example.test", pki.sans), lineage / "fullchain.pem")   # certbot renewed it
     renewed = run_hook(CERTBOT_HOOK, home, env)
     assert renewed.returncode == 0, renewed
     assert "Uploaded " in renewed.stdout
-    assert len(emulator.certificates()) == 2
+    assert len(emulator.admin.certificates()) == 2
 
 
 @pytest.mark.parametrize("lineage_name", ["0001-example.com", "exa mple.com", "x" * 120, "例え.example"])
@@ -127,7 +127,7 @@ def test_certbot_hook_names_follow_clb_rules(pki, emulator, home, tmp_path, line
     lineage = make_lineage(pki, tmp_path / "live" / lineage_name)
     result = run_hook(CERTBOT_HOOK, home, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)})
     assert result.returncode == 0, result
-    [certificate] = emulator.certificates()
+    [certificate] = emulator.admin.certificates()
     name = certificate["ServerCertificateName"]
     assert NAME_RULE.fullmatch(name), name
     assert name in dated(name.rsplit("-", 1)[0]), name
@@ -139,27 +139,27 @@ def test_certbot_hook_with_profile(pki, emulator, home, tmp_path):
     config.write_text('{"current": "", "profiles": [{"name": "slb", "mode": "AK", "access_key_id": "%s", '
                       '"access_key_secret": "%s", "region_id": "%s"}]}' % (ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION))
     config.chmod(0o600)
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test")
     env = {"RENEWED_LINEAGE": str(lineage), "SLBCERT_PROFILE": "slb", "SLBCERT_ENDPOINT": emulator.url,
-           "SLBCERT_CA_BUNDLE": str(emulator.ca),
+           "SLBCERT_CA_BUNDLE": str(emulator.ca_file),
            "ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None}
     result = run_hook(CERTBOT_HOOK, home, env)
     assert result.returncode == 0, result
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 def test_certbot_hook_fails_on_a_mismatched_pair(pki, emulator, home, tmp_path):
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example", key=pki.other_key)
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test", key=pki.other_key)
     result = run_hook(CERTBOT_HOOK, home, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)})
     assert result.returncode == 2, result
     assert "KEY_MISMATCH" in result.stderr
-    assert "slbcert certbot-deploy-hook: www.cli.example: slbcert upload failed (exit status 2)" in result.stderr
-    assert emulator.requests() == {}
+    assert "slbcert certbot-deploy-hook: www.example.test: slbcert upload failed (exit status 2)" in result.stderr
+    assert emulator.admin.requests() == {}
     assert_no_secrets(result.stdout + result.stderr, pki)
 
 
 def test_certbot_hook_fails_without_credentials(pki, emulator, home, tmp_path):
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test")
     env = {"RENEWED_LINEAGE": str(lineage), **service_env(emulator),
            "ALIBABA_CLOUD_ACCESS_KEY_ID": None, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": None}
     result = run_hook(CERTBOT_HOOK, home, env)
@@ -168,7 +168,7 @@ def test_certbot_hook_fails_without_credentials(pki, emulator, home, tmp_path):
 
 
 def test_certbot_hook_fails_when_the_service_is_unreachable(pki, emulator, home, tmp_path):
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test")
     env = {"RENEWED_LINEAGE": str(lineage), **service_env(emulator), "SLBCERT_CA_BUNDLE": str(pki.root_pem)}
     result = run_hook(CERTBOT_HOOK, home, env)
     assert result.returncode == 4, result
@@ -203,36 +203,36 @@ def make_acme_domain(pki, directory, key=None, chain=None):
 
 @pytest.mark.parametrize("shell", ["sh", "bash"])
 def test_acme_sh_reloadcmd_twice(pki, emulator, home, shell):
-    domain_dir = home / ".acme.sh" / "www.cli.example"
+    domain_dir = home / ".acme.sh" / "www.example.test"
     env = {**make_acme_domain(pki, domain_dir), **service_env(emulator)}
 
     first = run_hook(ACME_HOOK, home, env, shell=shell, cwd=domain_dir)
     assert first.returncode == 0, first
-    check_log_line(first, "slbcert acme-sh-reloadcmd", "www.cli.example", first=True)
+    check_log_line(first, "slbcert acme-sh-reloadcmd", "www.example.test", first=True)
     [certificate] = stored(emulator)
-    assert certificate["ServerCertificateName"] in dated("www.cli.example")
+    assert certificate["ServerCertificateName"] in dated("www.example.test")
     assert certificate["Leaf"] == pki.leaf
 
     second = run_hook(ACME_HOOK, home, env, shell=shell, cwd=domain_dir)
     assert second.returncode == 0, second
-    check_log_line(second, "slbcert acme-sh-reloadcmd", "www.cli.example", first=False)
-    assert len(emulator.certificates()) == 1
-    assert emulator.requests().get("UploadServerCertificate") == 1
+    check_log_line(second, "slbcert acme-sh-reloadcmd", "www.example.test", first=False)
+    assert len(emulator.admin.certificates()) == 1
+    assert emulator.admin.requests().get("UploadServerCertificate") == 1
     assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, pki)
 
 
 def test_acme_sh_reloadcmd_as_acme_sh_runs_it(pki, emulator, home):
     """acme.sh evals the saved --reloadcmd string, with settings in front of the command."""
-    domain_dir = home / ".acme.sh" / "www.cli.example"
+    domain_dir = home / ".acme.sh" / "www.example.test"
     env = make_acme_domain(pki, domain_dir)
-    reloadcmd = (f"SLBCERT_REGION={REGION} SLBCERT_ENDPOINT={emulator.url} SLBCERT_CA_BUNDLE={emulator.ca} "
+    reloadcmd = (f"SLBCERT_REGION={REGION} SLBCERT_ENDPOINT={emulator.url} SLBCERT_CA_BUNDLE={emulator.ca_file} "
                  f"{ACME_HOOK}")
     environment = base_environment(home)
     environment.update(env, SLBCERT_BIN=str(CLI))
     result = subprocess.run(["sh", "-c", 'cd "$1" && eval "$2"', "sh", str(domain_dir), reloadcmd], env=environment,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 @pytest.mark.parametrize("le_domain", ["*.cli.example", None], ids=["Le_Domain", "directory"])
@@ -241,17 +241,17 @@ def test_acme_sh_reloadcmd_wildcard_and_ecc_directory(pki, emulator, home, le_do
     env = {**make_acme_domain(pki, domain_dir), **service_env(emulator), "Le_Domain": le_domain}
     result = run_hook(ACME_HOOK, home, env)
     assert result.returncode == 0, result
-    [certificate] = emulator.certificates()
+    [certificate] = emulator.admin.certificates()
     assert certificate["ServerCertificateName"] in dated("wildcard.cli.example")
 
 
 def test_acme_sh_reloadcmd_fails_on_a_mismatched_pair(pki, emulator, home):
-    domain_dir = home / ".acme.sh" / "www.cli.example"
+    domain_dir = home / ".acme.sh" / "www.example.test"
     env = {**make_acme_domain(pki, domain_dir, key=pki.other_key), **service_env(emulator)}
     result = run_hook(ACME_HOOK, home, env)
     assert result.returncode == 2, result
     assert "failed (exit status 2)" in result.stderr
-    assert emulator.requests() == {}
+    assert emulator.admin.requests() == {}
 
 
 def test_acme_sh_reloadcmd_needs_its_variables(home):
@@ -264,11 +264,11 @@ def test_acme_sh_reloadcmd_needs_its_variables(home):
 
 def hook_runs(pki, home, tmp_path, emulator, chain=None):
     """(hook, environment, log prefix, domain) for a run of each hook on the same pair."""
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example", chain=chain)
-    acme = make_acme_domain(pki, tmp_path / ".acme.sh" / "www.cli.example", chain=chain)
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test", chain=chain)
+    acme = make_acme_domain(pki, tmp_path / ".acme.sh" / "www.example.test", chain=chain)
     return [(CERTBOT_HOOK, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)},
-             "slbcert certbot-deploy-hook", "www.cli.example"),
-            (ACME_HOOK, {**acme, **service_env(emulator)}, "slbcert acme-sh-reloadcmd", "www.cli.example")]
+             "slbcert certbot-deploy-hook", "www.example.test"),
+            (ACME_HOOK, {**acme, **service_env(emulator)}, "slbcert acme-sh-reloadcmd", "www.example.test")]
 
 
 def test_both_hooks_source_the_one_helper():
@@ -308,7 +308,7 @@ def test_hooks_run_the_helper_beside_them(pki, emulator, home, tmp_path):
         fullchain = env.get("CERT_FULLCHAIN_PATH") or env["RENEWED_LINEAGE"] + "/fullchain.pem"
         key = env.get("CERT_KEY_PATH") or env["RENEWED_LINEAGE"] + "/privkey.pem"
         assert result.stdout == f"helper beside: {prefix}|{domain}|{fullchain}|{key}\n", result
-    assert emulator.requests() == {}
+    assert emulator.admin.requests() == {}
 
 
 def test_certbot_hook_through_a_symlink(pki, emulator, home, tmp_path):
@@ -317,10 +317,10 @@ def test_certbot_hook_through_a_symlink(pki, emulator, home, tmp_path):
     deploy = tmp_path / "renewal-hooks" / "deploy"
     deploy.mkdir(parents=True)
     (deploy / "slbcert").symlink_to(CERTBOT_HOOK)
-    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "live" / "www.example.test")
     result = run_hook(deploy / "slbcert", home, {"RENEWED_LINEAGE": str(lineage), **service_env(emulator)})
     assert result.returncode == 0, result
-    check_log_line(result, "slbcert certbot-deploy-hook", "www.cli.example", first=True)
+    check_log_line(result, "slbcert certbot-deploy-hook", "www.example.test", first=True)
 
 
 # ------------------------------------------------------------------------------------------ reading JSON
@@ -339,9 +339,9 @@ FORGING_CN = 'www\n  Name: forged\n  Region: forged\n  "RegionId": "forged",'
 
 @pytest.mark.parametrize("which", ["certbot", "acme.sh"])
 def test_hooks_read_json_not_the_human_output(pki, emulator, home, tmp_path, cli, which):
-    chain = pki.issue_leaf(FORGING_CN, ["www.cli.example"])
+    chain = pki.issue_leaf(FORGING_CN, ["www.example.test"])
     # The case is real: slbcert's human output for this certificate misleads a line scrape.
-    probe = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "real-name", *emulator.args())
+    probe = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "real-name", *service_args(emulator))
     assert probe.returncode == 0, probe
     names, regions = scraped(probe.stdout)
     assert names != ["real-name"] and regions != [REGION], probe.stdout
@@ -355,7 +355,7 @@ def test_hooks_read_json_not_the_human_output(pki, emulator, home, tmp_path, cli
     wrapper.chmod(0o755)
     result = run_hook(hook, home, {**env, "SLBCERT_BIN": str(wrapper)})
     assert result.returncode == 0, result
-    [certificate] = emulator.certificates()
+    [certificate] = emulator.admin.certificates()
     assert certificate["CommonName"] == FORGING_CN
     expected = (f"{prefix}: {domain}: Uploaded {certificate['ServerCertificateId']} "
                 f"(name {certificate['ServerCertificateName']}, region {REGION})\n")
@@ -376,7 +376,7 @@ def test_hooks_refuse_an_answer_that_is_not_json(pki, emulator, home, tmp_path, 
     assert f"{prefix}: {domain}: slbcert upload succeeded, but its --json answer has no ServerCertificateId" \
         in result.stderr, result
     assert result.stdout == ""
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 def json_member(document, name):
@@ -390,9 +390,9 @@ def json_member(document, name):
 def test_json_member_reads_what_the_cli_prints(pki, emulator, cli):
     """The helper's reader against the CLI's real --json layout: every top-level scalar member, nothing
     from nested objects, nothing forged by a value."""
-    chain = pki.issue_leaf(FORGING_CN, ["www.cli.example"])
+    chain = pki.issue_leaf(FORGING_CN, ["www.example.test"])
     result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--tag", "TagOnly=nested", "--json",
-                 *emulator.args())
+                 *service_args(emulator))
     assert result.returncode == 0, result
     answer = result.json()
     scalars = {name: value for name, value in answer.items() if not isinstance(value, (dict, list))}
@@ -500,14 +500,14 @@ def test_units_verify(tmp_path):
 def test_service_runs_as_configured(pki, emulator, home, tmp_path):
     """What the service does, without systemd: the env file's settings, the AccessKey as a credentials
     file named by ALIBABA_CLOUD_CREDENTIALS_FILE (as LoadCredential= provides it), the hook as ExecStart."""
-    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.cli.example")
+    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.example.test")
     env_file = {}
     for line in ENV_EXAMPLE.read_text().splitlines():
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
             env_file[key] = value
     assert set(env_file) == {"SLBCERT_LINEAGE", "SLBCERT_REGION"}
-    env_file.update(SLBCERT_LINEAGE=str(lineage), SLBCERT_ENDPOINT=emulator.url, SLBCERT_CA_BUNDLE=str(emulator.ca))
+    env_file.update(SLBCERT_LINEAGE=str(lineage), SLBCERT_ENDPOINT=emulator.url, SLBCERT_CA_BUNDLE=str(emulator.ca_file))
     credentials = tmp_path / "credentials" / "alibabacloud"
     credentials.parent.mkdir()
     credentials.write_text(f"[default]\ntype = access_key\naccess_key_id = {ACCESS_KEY_ID}\n"
@@ -519,5 +519,5 @@ def test_service_runs_as_configured(pki, emulator, home, tmp_path):
         result = run_hook(CERTBOT_HOOK, home, env)
         assert result.returncode == 0, result
         assert "warning" not in result.stderr, result
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
     assert ACCESS_KEY_SECRET not in result.stdout + result.stderr

@@ -25,7 +25,7 @@ def write_config(home, mode, current="default"):
 def test_profile_0600(cli, home, pki, emulator):
     write_config(home, 0o600)
     # No --region: the profile's region_id is used.
-    result = cli("list", "--profile", "emu", "--endpoint", emulator.url, "--ca-bundle", emulator.ca, "--json",
+    result = cli("list", "--profile", "emu", "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file, "--json",
                  unset=NO_ENV_KEYS)
     assert result.returncode == 0, result
     assert result.json()["ServerCertificates"] == []
@@ -33,16 +33,16 @@ def test_profile_0600(cli, home, pki, emulator):
     assert ACCESS_KEY_SECRET not in result.output
 
     upload = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--profile", "emu",
-                 "--endpoint", emulator.url, "--ca-bundle", emulator.ca, "--json", unset=NO_ENV_KEYS)
+                 "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file, "--json", unset=NO_ENV_KEYS)
     assert upload.returncode == 0, upload
     assert upload.json()["RegionId"] == REGION
-    [stored] = emulator.certificates()
+    [stored] = emulator.admin.certificates()
     assert stored["RegionId"] == REGION
 
 
 def test_profile_0644_warns(cli, home, emulator):
     config = write_config(home, 0o644)
-    result = cli("list", "--profile", "emu", "--endpoint", emulator.url, "--ca-bundle", emulator.ca,
+    result = cli("list", "--profile", "emu", "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file,
                  unset=NO_ENV_KEYS)
     assert result.returncode == 0, result
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
@@ -53,14 +53,14 @@ def test_profile_0644_warns(cli, home, emulator):
 
 def test_current_profile_used_without_profile_option(cli, home, emulator):
     write_config(home, 0o600, current="emu")
-    result = cli("list", "--endpoint", emulator.url, "--ca-bundle", emulator.ca, unset=NO_ENV_KEYS)
+    result = cli("list", "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file, unset=NO_ENV_KEYS)
     assert result.returncode == 0, result
     assert "No server certificates in cn-hangzhou" in result.stdout, result
 
 
 def test_profile_from_environment_variable(cli, home, emulator):
     write_config(home, 0o600)
-    result = cli("list", "--endpoint", emulator.url, "--ca-bundle", emulator.ca, unset=NO_ENV_KEYS,
+    result = cli("list", "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file, unset=NO_ENV_KEYS,
                  env={"ALIBABA_CLOUD_PROFILE": "emu"})
     assert result.returncode == 0, result
     assert "No server certificates in cn-hangzhou" in result.stdout, result
@@ -69,7 +69,7 @@ def test_profile_from_environment_variable(cli, home, emulator):
 def test_named_profile_wins_over_environment_keys(cli, home, emulator):
     """--profile names what to use: the environment's keys (here wrong ones) are not consulted."""
     write_config(home, 0o600)
-    result = cli("list", "--profile", "emu", "--endpoint", emulator.url, "--ca-bundle", emulator.ca,
+    result = cli("list", "--profile", "emu", "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file,
                  env={"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tWrong", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong"})
     assert result.returncode == 0, result
     assert "No server certificates in cn-hangzhou" in result.stdout, result
@@ -79,6 +79,6 @@ def test_named_profile_wins_over_environment_keys(cli, home, emulator):
 def test_region_option_wins_over_profile(cli, home, pki, emulator, region_option):
     write_config(home, 0o600)
     result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--profile", "emu", *region_option,
-                 "--endpoint", emulator.url, "--ca-bundle", emulator.ca, "--json", unset=NO_ENV_KEYS)
+                 "--endpoint", emulator.url, "--ca-bundle", emulator.ca_file, "--json", unset=NO_ENV_KEYS)
     assert result.returncode == 0, result
     assert result.json()["RegionId"] == (region_option[1] if region_option else REGION)

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from cli_support import ACCESS_KEY_SECRET, REGION, assert_no_secrets, openssl_facts
+from cli_support import ACCESS_KEY_SECRET, REGION, assert_no_secrets, openssl_facts, service_args
 from cryptography import x509
 
 ID = re.compile(r"\d{16}_[0-9a-f]+_\d+_\d+")
@@ -14,7 +14,7 @@ def stored_leaf(pem_text):
 
 
 def test_upload_text_twice(cli, pki, emulator):
-    args = ["upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--name", "www-cli", *emulator.args()]
+    args = ["upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--name", "www-cli", *service_args(emulator)]
     first = cli(*args)
     assert first.returncode == 0, first
     match = re.match(rf"Uploaded ({ID.pattern})\n", first.stdout)
@@ -28,17 +28,17 @@ def test_upload_text_twice(cli, pki, emulator):
     assert second.stdout.startswith(f"Already present as {match.group(1)}"), second
     assert "nothing uploaded" in second.stdout
 
-    stored = emulator.certificates()
+    stored = emulator.admin.certificates()
     assert len(stored) == 1
     assert stored[0]["ServerCertificateId"] == match.group(1)
     assert stored[0]["Fingerprint"] == fingerprint
-    assert emulator.requests().get("UploadServerCertificate") == 1
+    assert emulator.admin.requests().get("UploadServerCertificate") == 1
     assert_no_secrets(first.output + second.output, pki)
 
 
 def test_upload_json_twice(cli, pki, emulator):
     args = ["upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--name", "www-json", "--json",
-            *emulator.args()]
+            *service_args(emulator)]
     first = cli(*args)
     assert first.returncode == 0, first
     uploaded = first.json()
@@ -59,99 +59,99 @@ def test_upload_json_twice(cli, pki, emulator):
     assert again["Uploaded"] is False
     assert again["ServerCertificateId"] == uploaded["ServerCertificateId"]
     assert again["Fingerprint"] == uploaded["Fingerprint"]
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 def test_upload_sends_the_normalised_chain(cli, pki, emulator):
     """A reversed chain with a PKCS#8 key is sent leaf first with a PKCS#1 key (the emulator enforces CLB's rules)."""
-    result = cli("upload", "--cert", pki.reversed_chain, "--key", pki.key_pkcs8, *emulator.args())
+    result = cli("upload", "--cert", pki.reversed_chain, "--key", pki.key_pkcs8, *service_args(emulator))
     assert result.returncode == 0, result
-    [stored] = emulator.certificates()
+    [stored] = emulator.admin.certificates()
     assert stored_leaf(stored["ServerCertificate"]) == pki.leaf
 
 
 def test_upload_encrypted_key_with_passphrase_from_stdin(cli, pki, emulator):
     result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8_encrypted, "--passphrase-file", "-",
-                 *emulator.args(), input="correct horse battery staple\n")
+                 *service_args(emulator), input="correct horse battery staple\n")
     assert result.returncode == 0, result
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 def test_tags_show_in_list_json(cli, pki, emulator):
     result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--tag", "env=test", "--tag", "team=web",
-                 "--json", *emulator.args())
+                 "--json", *service_args(emulator))
     assert result.returncode == 0, result
     certificate_id = result.json()["ServerCertificateId"]
 
-    listed = cli("list", "--json", *emulator.args())
+    listed = cli("list", "--json", *service_args(emulator))
     assert listed.returncode == 0, listed
     [entry] = listed.json()["ServerCertificates"]
     assert entry["ServerCertificateId"] == certificate_id
     assert {(t["TagKey"], t["TagValue"]) for t in entry["Tags"]} == {("env", "test"), ("team", "web")}
 
-    filtered = cli("list", "--json", "--tag", "env=test", *emulator.args())
+    filtered = cli("list", "--json", "--tag", "env=test", *service_args(emulator))
     assert [c["ServerCertificateId"] for c in filtered.json()["ServerCertificates"]] == [certificate_id]
-    other = cli("list", "--json", "--tag", "env=prod", *emulator.args())
+    other = cli("list", "--json", "--tag", "env=prod", *service_args(emulator))
     assert other.returncode == 0, other
     assert other.json()["ServerCertificates"] == []
 
 
 def test_list_rename_delete(cli, pki, emulator):
-    first = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--name", "alpha", "--json", *emulator.args())
+    first = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--name", "alpha", "--json", *service_args(emulator))
     second = cli("upload", "--cert", pki.issue_leaf("beta.cli.example"), "--key", pki.key_pkcs1, "--name", "beta",
-                 "--json", *emulator.args())
+                 "--json", *service_args(emulator))
     assert first.returncode == 0 and second.returncode == 0, (first, second)
     alpha, beta = first.json()["ServerCertificateId"], second.json()["ServerCertificateId"]
 
-    listed = cli("list", *emulator.args())
+    listed = cli("list", *service_args(emulator))
     assert listed.returncode == 0, listed
     lines = listed.stdout
-    assert re.search(rf"^{alpha}\s+alpha\s+www\.cli\.example\s", lines, re.M), listed
+    assert re.search(rf"^{alpha}\s+alpha\s+www\.example\.test\s", lines, re.M), listed
     assert re.search(rf"^{beta}\s+beta\s+beta\.cli\.example\s", lines, re.M), listed
     assert first.json()["Fingerprint"] in lines
 
-    listed_json = cli("list", "--json", *emulator.args()).json()
+    listed_json = cli("list", "--json", *service_args(emulator)).json()
     assert listed_json["RequestId"]
     assert {c["ServerCertificateId"]: c["ServerCertificateName"] for c in listed_json["ServerCertificates"]} == \
         {alpha: "alpha", beta: "beta"}
-    one = cli("list", "--json", "--id", beta, *emulator.args()).json()["ServerCertificates"]
+    one = cli("list", "--json", "--id", beta, *service_args(emulator)).json()["ServerCertificates"]
     assert [c["ServerCertificateId"] for c in one] == [beta]
 
-    renamed = cli("rename", alpha, "alpha-2027", *emulator.args())
+    renamed = cli("rename", alpha, "alpha-2027", *service_args(emulator))
     assert renamed.returncode == 0, renamed
     assert alpha in renamed.stdout and "alpha-2027" in renamed.stdout
-    renamed_json = cli("rename", beta, "beta-2027", "--json", *emulator.args())
+    renamed_json = cli("rename", beta, "beta-2027", "--json", *service_args(emulator))
     assert renamed_json.returncode == 0, renamed_json
     assert renamed_json.json()["RequestId"]
-    assert {c["ServerCertificateId"]: c["ServerCertificateName"] for c in emulator.certificates()} == \
+    assert {c["ServerCertificateId"]: c["ServerCertificateName"] for c in emulator.admin.certificates()} == \
         {alpha: "alpha-2027", beta: "beta-2027"}
 
-    deleted = cli("delete", alpha, *emulator.args())
+    deleted = cli("delete", alpha, *service_args(emulator))
     assert deleted.returncode == 0, deleted
     assert alpha in deleted.stdout
-    deleted_json = cli("delete", beta, "--json", *emulator.args())
+    deleted_json = cli("delete", beta, "--json", *service_args(emulator))
     assert deleted_json.returncode == 0, deleted_json
     assert deleted_json.json()["RequestId"]
-    assert emulator.certificates() == []
+    assert emulator.admin.certificates() == []
 
-    empty = cli("list", *emulator.args())
+    empty = cli("list", *service_args(emulator))
     assert empty.returncode == 0 and "No server certificates" in empty.stdout, empty
-    assert cli("list", "--json", *emulator.args()).json()["ServerCertificates"] == []
+    assert cli("list", "--json", *service_args(emulator)).json()["ServerCertificates"] == []
 
-    again = cli("delete", alpha, *emulator.args())
+    again = cli("delete", alpha, *service_args(emulator))
     assert again.returncode == 3, again
     assert "ServerCertificateId.NotFound" in again.stderr
 
 
 def test_delete_bound_certificate_is_refused(cli, pki, emulator):
-    uploaded = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--json", *emulator.args())
+    uploaded = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--json", *service_args(emulator))
     certificate_id = uploaded.json()["ServerCertificateId"]
     emulator.admin("POST", "bind", {"ServerCertificateId": certificate_id})
-    result = cli("delete", certificate_id, *emulator.args())
+    result = cli("delete", certificate_id, *service_args(emulator))
     assert result.returncode == 3, result
     assert "CertificateAndPrivateKeyIsRefered" in result.stderr
     assert "hint:" in result.stderr
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 @pytest.mark.parametrize("signature_version,placement", [("v1", "body"), ("v1", "query"), ("v3", "body"),
@@ -159,12 +159,12 @@ def test_delete_bound_certificate_is_refused(cli, pki, emulator):
 def test_dry_run_redacts_and_sends_nothing(cli, pki, emulator, signature_version, placement):
     before = emulator.admin("GET", "stats")
     result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--name", "dry", "--dry-run",
-                 "--signature-version", signature_version, "--placement", placement, *emulator.args())
+                 "--signature-version", signature_version, "--placement", placement, *service_args(emulator))
     assert result.returncode == 0, result
     after = emulator.admin("GET", "stats")
     assert after["requests"] == {}, after
     assert after["connections_accepted"] == before["connections_accepted"] + 1, "the CLI connected to the emulator"
-    assert emulator.certificates() == []
+    assert emulator.admin.certificates() == []
 
     out = result.stdout
     request_line = out.splitlines()[0]
@@ -190,41 +190,41 @@ def test_dry_run_redacts_and_sends_nothing(cli, pki, emulator, signature_version
 
 
 def test_dry_run_json(cli, pki, emulator):
-    result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--dry-run", "--json", *emulator.args())
+    result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--dry-run", "--json", *service_args(emulator))
     assert result.returncode == 0, result
     request = result.json()
     assert "[REDACTED]" in str(request)
     assert_no_secrets(result.output, pki)
-    assert emulator.requests() == {}
+    assert emulator.admin.requests() == {}
 
 
 def test_dry_run_refuses_a_mismatched_pair(cli, pki, emulator):
-    result = cli("upload", "--cert", pki.fullchain, "--key", pki.other_key, "--dry-run", *emulator.args())
+    result = cli("upload", "--cert", pki.fullchain, "--key", pki.other_key, "--dry-run", *service_args(emulator))
     assert result.returncode == 2, result
     assert "KEY_MISMATCH" in result.output
-    assert emulator.requests() == {}
+    assert emulator.admin.requests() == {}
 
 
 @pytest.mark.parametrize("signature_version,placement", [("v1", "query"), ("v3", "body"), ("v3", "query")])
 def test_placement_and_signature_version_work(cli, pki, emulator, signature_version, placement):
     options = ["--signature-version", signature_version, "--placement", placement]
     result = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs1, "--name", f"sv-{signature_version}",
-                 "--json", *options, *emulator.args())
+                 "--json", *options, *service_args(emulator))
     assert result.returncode == 0, result
     certificate_id = result.json()["ServerCertificateId"]
-    listed = cli("list", "--json", *options, *emulator.args())
+    listed = cli("list", "--json", *options, *service_args(emulator))
     assert listed.returncode == 0, listed
     assert [c["ServerCertificateId"] for c in listed.json()["ServerCertificates"]] == [certificate_id]
-    assert cli("rename", certificate_id, "renamed", *options, *emulator.args()).returncode == 0
-    assert cli("delete", certificate_id, *options, *emulator.args()).returncode == 0
+    assert cli("rename", certificate_id, "renamed", *options, *service_args(emulator)).returncode == 0
+    assert cli("delete", certificate_id, *options, *service_args(emulator)).returncode == 0
     log = (emulator.data_dir / "requests.log").read_text().splitlines()[-5:]
     assert all(f'"signature":"{signature_version.upper()}"' in line for line in log), log
 
 
 def test_verbose_logs_no_secrets(cli, pki, emulator):
-    upload = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--verbose", *emulator.args())
-    v3 = cli("list", "--verbose", "--signature-version", "v3", "--placement", "query", *emulator.args())
-    failed = cli("rename", "1234567890123456_abc_1_2", "x", "--verbose", *emulator.args())
+    upload = cli("upload", "--cert", pki.fullchain, "--key", pki.key_pkcs8, "--verbose", *service_args(emulator))
+    v3 = cli("list", "--verbose", "--signature-version", "v3", "--placement", "query", *service_args(emulator))
+    failed = cli("rename", "1234567890123456_abc_1_2", "x", "--verbose", *service_args(emulator))
     assert upload.returncode == 0 and v3.returncode == 0 and failed.returncode == 3, (upload, v3, failed)
     for result in (upload, v3, failed):
         lines = [line for line in result.stderr.splitlines() if "action=" in line]

@@ -1,27 +1,18 @@
-"""slbcert sign reproduces the golden vectors of spec/signing-vectors.json (the official SDKs' signatures)."""
+"""slbcert sign reproduces the golden signing vectors (the official SDKs' signatures)."""
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 from cli_support import REPO
 
-# The spec's copy, else the identical copies committed with the emulator's and the Swift tests.
-CANDIDATES = [Path(p) for p in [os.environ.get("SLBCERT_SIGNING_VECTORS")] if p] + [
-    Path("/work/shared/spec/signing-vectors.json"),
-    REPO / "emulator" / "tests" / "data" / "signing-vectors.json",
-    REPO / "Tests" / "SLBCertTests" / "Fixtures" / "signing-vectors.json",
-]
-VECTORS_PATH = next((p for p in CANDIDATES if p.exists()), CANDIDATES[0])
+# The repository's one copy of the vectors (docs/protocol.md says where they come from).
+VECTORS_PATH = REPO / "Tests" / "SLBCertTests" / "Fixtures" / "signing-vectors.json"
 
 
 @pytest.fixture(scope="module")
 def vectors():
-    if not VECTORS_PATH.exists():
-        pytest.fail(f"signing vectors not found at {VECTORS_PATH} (set SLBCERT_SIGNING_VECTORS)")
-    return json.loads(VECTORS_PATH.read_text())
+    return json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -17,54 +17,27 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 pkgconfig_dir="${SLBCERT_PKGCONFIG:-$repo/build/lib/pkgconfig}"
-startup_timeout=30   # seconds for the emulator to print its URL
 run_timeout=120      # seconds per example run (valgrind: 600)
 
 if [ -z "${PYTHON:-}" ]; then
   if [ -x "$repo/build/venv/bin/python" ]; then PYTHON="$repo/build/venv/bin/python"; else PYTHON=python3; fi
 fi
 # The emulator from the repository when the interpreter has no installed copy.
-if ! "$PYTHON" -c 'import slbcert_emulator' 2>/dev/null; then
+if ! "$PYTHON" -c 'import slbcert_emulator.testing' 2>/dev/null; then
   export PYTHONPATH="$repo/emulator${PYTHONPATH:+:$PYTHONPATH}"
 fi
 
-runner=()
-if [ "${VALGRIND:-0}" = 1 ]; then
-  runner=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=40)
-  run_timeout=600
-fi
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/slbcert-example.XXXXXX")"
-emulator_pid=""
-
-log() { printf 'run-against-emulator: %s\n' "$*"; }
-fail() {
-  printf 'run-against-emulator: FAIL: %s\n' "$*" >&2
-  exit 1
-}
-
-stop_emulator() {
-  [ -n "$emulator_pid" ] || return 0
-  if kill -0 "$emulator_pid" 2>/dev/null; then
-    kill -TERM "$emulator_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do                       # up to 10 s for a clean stop
-      kill -0 "$emulator_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$emulator_pid" 2>/dev/null; then
-      kill -KILL "$emulator_pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$emulator_pid" 2>/dev/null || true
-  emulator_pid=""
-}
-
-cleanup() {
-  local status=$?
-  stop_emulator
-  if [ "$status" -ne 0 ] && [ -f "$work/emulator.err" ]; then
+# Phase 1: slbcert_emulator.testing `run` starts the emulator (HTTPS, its test CA, a free port, bounded
+# waits), runs phase 2 (this script again) with SLBCERT_ENDPOINT and SLBCERT_CA_BUNDLE set, and stops it.
+if [ -z "${RUN_AGAINST_EMULATOR_WORK:-}" ]; then
+  work="$(mktemp -d "${TMPDIR:-/tmp}/slbcert-example.XXXXXX")"
+  status=0
+  printf 'run-against-emulator: starting the emulator (%s)\n' "$PYTHON"
+  RUN_AGAINST_EMULATOR_WORK="$work" "$PYTHON" -m slbcert_emulator.testing run --data-dir "$work/emulator" \
+    --access-key exampleid:examplesecret -- "$here/$(basename "$0")" "$@" </dev/null || status=$?
+  if [ "$status" -ne 0 ] && [ -s "$work/emulator/emulator.stderr" ]; then
     echo "--- emulator stderr (tail) ---" >&2
-    tail -n 20 "$work/emulator.err" >&2 || true
+    tail -n 20 "$work/emulator/emulator.stderr" >&2 || true
   fi
   if [ "${KEEP_WORKDIR:-0}" = 1 ]; then
     echo "run-against-emulator: work directory kept: $work" >&2
@@ -72,57 +45,38 @@ cleanup() {
     rm -rf "$work"
   fi
   exit "$status"
+fi
+
+# Phase 2: the emulator is up.
+work="$RUN_AGAINST_EMULATOR_WORK"
+url="$SLBCERT_ENDPOINT"
+ca="$SLBCERT_CA_BUNDLE"
+
+runner=()
+if [ "${VALGRIND:-0}" = 1 ]; then
+  runner=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=40)
+  run_timeout=600
+fi
+
+log() { printf 'run-against-emulator: %s\n' "$*"; }
+fail() {
+  printf 'run-against-emulator: FAIL: %s\n' "$*" >&2
+  exit 1
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-# ---------------------------------------------------------------------------------------- emulator
 if [ "${VALGRIND:-0}" = 1 ]; then log "valgrind: no suppressions; definite leaks and errors fail the run"; fi
-log "starting the emulator ($PYTHON)"
-"$PYTHON" -m slbcert_emulator.devcerts --out "$work/tls" >/dev/null
-"$PYTHON" -m slbcert_emulator --host 127.0.0.1 --port 0 --data-dir "$work/data" \
-  --access-key exampleid:examplesecret \
-  --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server-key.pem" \
-  >"$work/emulator.out" 2>"$work/emulator.err" </dev/null &
-emulator_pid=$!
-
-url=""
-for _ in $(seq 1 $((startup_timeout * 10))); do
-  url="$(head -n 1 "$work/emulator.out" 2>/dev/null || true)"
-  [ -n "$url" ] && break
-  kill -0 "$emulator_pid" 2>/dev/null || fail "the emulator exited before printing its URL"
-  sleep 0.1
-done
 case "$url" in
   https://127.0.0.1:*) log "emulator at $url" ;;
-  *) fail "the emulator printed no URL within ${startup_timeout}s (got '${url}')" ;;
+  *) fail "the emulator is not on https://127.0.0.1 (got '${url}')" ;;
 esac
 
 # --------------------------------------------------------------------------------- certificates
-log "making a chain and an encrypted key with openssl"
-(
-  cd "$work"
-  quiet() { "$@" >/dev/null 2>&1 || { echo "openssl failed: $*" >&2; exit 1; }; }
-  quiet openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.pem -days 3650 \
-    -subj "/CN=slbcert example root" \
-    -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  quiet openssl req -newkey rsa:2048 -nodes -keyout intermediate.key -out intermediate.csr \
-    -subj "/CN=slbcert example intermediate"
-  printf 'basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' > ca.ext
-  quiet openssl x509 -req -in intermediate.csr -CA root.pem -CAkey root.key -CAcreateserial \
-    -out intermediate.pem -days 1825 -extfile ca.ext
-  quiet openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=www.example.test"
-  printf 'basicConstraints=critical,CA:false\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:www.example.test,DNS:example.test\n' > leaf.ext
-  quiet openssl x509 -req -in leaf.csr -CA intermediate.pem -CAkey intermediate.key -CAcreateserial \
-    -out leaf.pem -days 90 -extfile leaf.ext
-  cat leaf.pem intermediate.pem > fullchain.pem
-  printf 'correct horse battery staple\n' > passphrase.txt
-  chmod 600 passphrase.txt leaf.key
-  quiet openssl pkcs8 -topk8 -v2 aes-256-cbc -in leaf.key -out leaf-encrypted.key -passout file:passphrase.txt
-  quiet openssl req -newkey rsa:2048 -nodes -keyout other.key -out other.csr -subj "/CN=other"
-)
-fingerprint="$(openssl x509 -in "$work/leaf.pem" -noout -fingerprint -sha1 | cut -d= -f2 | tr 'A-F' 'a-f')"
-[ -n "$fingerprint" ] || fail "could not compute the leaf's fingerprint"
+log "taking a chain, an encrypted key and a stray key from the test PKI"
+pki="$work/pki"
+"$PYTHON" -m slbcert_emulator.testing pki --out "$pki" --only leaf --only stray >/dev/null \
+  || fail "could not write the test PKI"
+fingerprint="$("$PYTHON" -m slbcert_emulator.testing pki get --pki "$pki" leaf fingerprint_sha1)"
+[ -n "$fingerprint" ] || fail "could not read the leaf's fingerprint"
 
 # ------------------------------------------------------------------------------------------ build
 log "building the example with pkg-config ($pkgconfig_dir)"
@@ -150,17 +104,17 @@ expect_in() {  # expect_in FILE TEXT
 }
 
 log "run 1: first upload (settings from the environment, passphrase file as an argument)"
-extra_env=(SLBCERT_ENDPOINT="$url" ALIBABA_CLOUD_REGION_ID=cn-hangzhou ALIBABA_CLOUD_CA_BUNDLE="$work/tls/ca.pem")
-run_example first 0 "$work/fullchain.pem" "$work/leaf-encrypted.key" "$work/passphrase.txt"
+extra_env=(SLBCERT_ENDPOINT="$url" ALIBABA_CLOUD_REGION_ID=cn-hangzhou ALIBABA_CLOUD_CA_BUNDLE="$ca")
+run_example first 0 "$pki/leaf.chain.pem" "$pki/leaf.pkcs8-enc.key" "$pki/passphrase.txt"
 expect_in "$work/first.out" "result:      uploaded"
 expect_in "$work/first.out" "fingerprint: $fingerprint"
 first_id="$(sed -n 's/^id: *//p' "$work/first.out")"
 [ -n "$first_id" ] || fail "run 1 printed no id"
 
 log "run 2: the same certificate again (settings from options, SLBCERT_PASSPHRASE_FILE)"
-extra_env=(SLBCERT_PASSPHRASE_FILE="$work/passphrase.txt")
-run_example second 0 --verbose --region cn-hangzhou --endpoint "$url" --ca-bundle "$work/tls/ca.pem" \
-  "$work/fullchain.pem" "$work/leaf-encrypted.key"
+extra_env=(SLBCERT_PASSPHRASE_FILE="$pki/passphrase.txt")
+run_example second 0 --verbose --region cn-hangzhou --endpoint "$url" --ca-bundle "$ca" \
+  "$pki/leaf.chain.pem" "$pki/leaf.pkcs8-enc.key"
 expect_in "$work/second.err" "slbcert info: action=DescribeServerCertificates endpoint=$url attempt=1 status=200"
 if grep -qF examplesecret "$work/second.err"; then fail "the secret appears in a log line"; fi
 expect_in "$work/second.out" "already present"
@@ -168,27 +122,21 @@ expect_in "$work/second.out" "id:          $first_id"
 expect_in "$work/second.out" "fingerprint: $fingerprint"
 
 log "run 3: a key that does not belong to the certificate is refused before anything is sent"
-extra_env=(SLBCERT_ENDPOINT="$url" ALIBABA_CLOUD_REGION_ID=cn-hangzhou ALIBABA_CLOUD_CA_BUNDLE="$work/tls/ca.pem")
-run_example mismatch 3 "$work/fullchain.pem" "$work/other.key"
+extra_env=(SLBCERT_ENDPOINT="$url" ALIBABA_CLOUD_REGION_ID=cn-hangzhou ALIBABA_CLOUD_CA_BUNDLE="$ca")
+run_example mismatch 3 "$pki/leaf.chain.pem" "$pki/stray.key"
 expect_in "$work/mismatch.out" "error KEY_MISMATCH"
 expect_in "$work/mismatch.err" "nothing was sent"
 
 log "run 4: a wrong AccessKeySecret shows the service's error"
-EXAMPLE_SECRET=wrong-secret run_example badsecret 1 "$work/fullchain.pem" "$work/leaf.key"
+EXAMPLE_SECRET=wrong-secret run_example badsecret 1 "$pki/leaf.chain.pem" "$pki/leaf.key"
 expect_in "$work/badsecret.err" "SLBCERT_ESERVICE"
 expect_in "$work/badsecret.err" "code:       SignatureDoesNotMatch"
 expect_in "$work/badsecret.err" "request id: "
 expect_in "$work/badsecret.err" "hint:       "
 if grep -qF wrong-secret "$work/badsecret.err"; then fail "the secret appears in the error report"; fi
 
-stored="$("$PYTHON" - "$url" "$work/tls/ca.pem" <<'PY'
-import json, ssl, sys, urllib.request
-context = ssl.create_default_context(cafile=sys.argv[2])
-with urllib.request.urlopen(sys.argv[1] + "/_emulator/certificates", context=context, timeout=10) as answer:
-    print(len(json.load(answer)["Certificates"]))
-PY
-)"
+stored="$("$PYTHON" -m slbcert_emulator.testing admin GET certificates \
+  | "$PYTHON" -c 'import json, sys; print(len(json.load(sys.stdin)["Certificates"]))')"
 [ "$stored" = 1 ] || fail "the emulator holds $stored certificates, expected exactly 1"
 
-stop_emulator
 log "OK: uploaded $first_id once, found it again, refused a mismatched key, reported a service error$([ "${VALGRIND:-0}" = 1 ] && echo " (valgrind: clean)")"

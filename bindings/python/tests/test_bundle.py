@@ -25,7 +25,7 @@ def codes(bundle: slbcert.Bundle) -> set:
 
 
 def test_facts_match_an_independent_reading(pki: PKI) -> None:
-    issued = pki.leaf("www.example.test", dns=["www.example.test", "example.test"], ips=["192.0.2.7", "2001:db8::1"])
+    issued = pki.issue_leaf("www.example.test", dns=["www.example.test", "example.test"], ips=["192.0.2.7", "2001:db8::1"])
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         assert not bundle.has_errors, bundle.findings
         assert bundle.fingerprint == issued.fingerprint
@@ -48,7 +48,7 @@ def test_facts_match_an_independent_reading(pki: PKI) -> None:
         assert leaf.serial == leaf.serial.upper() and len(leaf.serial) % 2 == 0
         assert int(leaf.serial, 16) == issued.cert.serial_number
         assert leaf.subject == "CN=www.example.test"
-        assert leaf.issuer == "CN=slbcert test intermediate"
+        assert leaf.issuer == "CN=slbcert Test Intermediate CA,O=slbcert tests"
         assert leaf.not_after_ms == int(not_after(issued.cert).timestamp() * 1000)
         assert leaf.not_before_ms == int(not_before(issued.cert).timestamp() * 1000)
         assert leaf.not_after_text == not_after(issued.cert).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -56,12 +56,12 @@ def test_facts_match_an_independent_reading(pki: PKI) -> None:
         assert leaf.key_algorithm == "RSA" and leaf.key_bits == 2048
         assert not leaf.is_ca and not leaf.is_self_signed
         assert intermediate.is_ca and not intermediate.is_self_signed
-        assert intermediate.common_name == "slbcert test intermediate"
-        assert intermediate.fingerprint == pki.intermediate.fingerprint(hashes.SHA1()).hex(":")
+        assert intermediate.common_name == "slbcert Test Intermediate CA"
+        assert intermediate.fingerprint == pki.intermediate.cert.fingerprint(hashes.SHA1()).hex(":")
 
 
 def test_certificate_and_finding_are_frozen(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     bundle = slbcert.Bundle(issued.cert_pem)  # no intermediate: a finding
     with pytest.raises(dataclasses.FrozenInstanceError):
         bundle.chain[0].common_name = "x"  # type: ignore[misc]
@@ -74,22 +74,22 @@ def test_certificate_and_finding_are_frozen(pki: PKI) -> None:
 
 
 def test_chain_given_in_reverse_is_reordered(pki: PKI) -> None:
-    issued = pki.leaf()
-    reversed_pem = pem(pki.intermediate) + pem(issued.cert)
+    issued = pki.issue_leaf()
+    reversed_pem = pem(pki.intermediate.cert) + pem(issued.cert)
     with slbcert.Bundle(reversed_pem, issued.key_pem) as bundle:
-        assert [c.common_name for c in bundle.chain] == ["www.example.test", "slbcert test intermediate"]
+        assert [c.common_name for c in bundle.chain] == ["www.example.test", "slbcert Test Intermediate CA"]
         assert "CHAIN_REORDERED" in codes(bundle)
         normalized = bundle.normalized_certificate_pem
         assert normalized is not None
         ordered = x509.load_pem_x509_certificates(normalized.encode())
         assert [c.fingerprint(hashes.SHA1()) for c in ordered] == [
-            issued.cert.fingerprint(hashes.SHA1()), pki.intermediate.fingerprint(hashes.SHA1())]
+            issued.cert.fingerprint(hashes.SHA1()), pki.intermediate.cert.fingerprint(hashes.SHA1())]
         assert all(len(line) <= 64 for line in normalized.splitlines())
         assert "\r" not in normalized
 
 
 def test_normalized_private_key_is_pkcs1_in_a_fresh_bytearray(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     pkcs8 = key_pem(issued.key, pkcs8=True)
     assert b"BEGIN PRIVATE KEY" in pkcs8
     with slbcert.Bundle(issued.chain_pem, pkcs8) as bundle:
@@ -109,7 +109,7 @@ def test_normalized_private_key_is_pkcs1_in_a_fresh_bytearray(pki: PKI) -> None:
 
 
 def test_key_input_types(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     as_bytes = issued.key_pem
     as_bytearray = bytearray(as_bytes)
     for key in (as_bytes, as_bytes.decode(), as_bytearray, memoryview(as_bytes)):
@@ -124,7 +124,7 @@ def test_wrong_types_raise_type_error(pki: PKI) -> None:
     with pytest.raises(TypeError):
         slbcert.Bundle(12345)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        slbcert.Bundle(pki.leaf().cert_pem, key=object())  # type: ignore[arg-type]
+        slbcert.Bundle(pki.issue_leaf().cert_pem, key=object())  # type: ignore[arg-type]
 
 
 def test_empty_certificate_is_a_finding_as_in_the_cli_and_c() -> None:
@@ -134,12 +134,12 @@ def test_empty_certificate_is_a_finding_as_in_the_cli_and_c() -> None:
 
 
 def test_empty_key_is_a_finding(pki: PKI) -> None:
-    with slbcert.Bundle(pki.leaf().cert_pem, key=b"") as bundle:
+    with slbcert.Bundle(pki.issue_leaf().cert_pem, key=b"") as bundle:
         assert "NO_PRIVATE_KEY" in [f.code for f in bundle.errors]
 
 
 def test_der_certificate(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     der = issued.cert.public_bytes(serialization.Encoding.DER)
     with slbcert.Bundle(der, issued.key_pem) as bundle:
         assert bundle.fingerprint == issued.fingerprint
@@ -159,7 +159,7 @@ def test_garbage_gives_a_finding_not_an_exception() -> None:
 
 
 def test_mismatched_pair_is_an_error_finding(pki: PKI, other_key) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     with slbcert.Bundle(issued.chain_pem, key_pem(other_key)) as bundle:
         assert bundle.has_errors
         mismatch = [f for f in bundle.errors if f.code == "KEY_MISMATCH"]
@@ -172,13 +172,13 @@ def test_mismatched_pair_is_an_error_finding(pki: PKI, other_key) -> None:
 
 
 def test_check_passes_a_good_bundle(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         assert bundle.check() is bundle
 
 
 def test_ec_key_is_an_error_unless_allowed(pki: PKI, ec_key) -> None:
-    issued = pki.leaf(key=ec_key)
+    issued = pki.issue_leaf(key=ec_key)
     with slbcert.Bundle(issued.chain_pem, key_pem(ec_key)) as bundle:
         assert bundle.key_algorithm == "EC" and bundle.key_bits == 256
         assert "KEY_NOT_RSA" in {f.code for f in bundle.errors}
@@ -188,7 +188,7 @@ def test_ec_key_is_an_error_unless_allowed(pki: PKI, ec_key) -> None:
 
 
 def test_encrypted_key_with_passphrase(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     encrypted = key_pem(issued.key, password=b"s3cret")
     with slbcert.Bundle(issued.chain_pem, encrypted) as bundle:
         assert bundle.has_errors and {"KEY_ENCRYPTED"} & codes(bundle)
@@ -201,7 +201,7 @@ def test_encrypted_key_with_passphrase(pki: PKI) -> None:
 
 
 def test_expiry_warning_and_now(pki: PKI) -> None:
-    issued = pki.leaf(days=20)
+    issued = pki.issue_leaf(days=20)
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         assert "LEAF_EXPIRES_SOON" in {f.code for f in bundle.warnings}
     with slbcert.Bundle(issued.chain_pem, issued.key_pem, expiry_warning_days=0) as bundle:
@@ -221,7 +221,7 @@ def test_expiry_warning_and_now(pki: PKI) -> None:
 
 
 def test_missing_intermediate_and_no_key(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     with slbcert.Bundle(issued.cert_pem) as bundle:
         assert not bundle.has_key
         # A chain without key is a valid input (inspection); the upload refuses it later.
@@ -230,7 +230,7 @@ def test_missing_intermediate_and_no_key(pki: PKI) -> None:
 
 
 def test_from_files(pki: PKI, tmp_path: Path) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     cert_file, key_file = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
     cert_file.write_bytes(issued.chain_pem)
     key_file.write_bytes(issued.key_pem)
@@ -257,7 +257,7 @@ def test_oversized_input_is_a_finding() -> None:
 
 
 def test_close_is_idempotent_and_finalizer_frees(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     bundle = slbcert.Bundle(issued.chain_pem, issued.key_pem)
     assert not bundle.closed
     bundle.close()
@@ -278,7 +278,7 @@ def _rss_bytes() -> int:
 
 
 def test_no_leak_over_10000_parse_free_cycles(pki: PKI) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     chain, key = issued.chain_pem, issued.key_pem
 
     def cycle(i: int) -> None:

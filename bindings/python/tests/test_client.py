@@ -24,7 +24,7 @@ from conftest import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, PKI, Emulator, client_fo
 
 def requests_of(emulator: Emulator, action: str) -> int:
     """How many requests for ``action`` reached the emulator since its last reset."""
-    return int(emulator.stats()["requests"].get(action, 0))
+    return int(emulator.admin.stats()["requests"].get(action, 0))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -32,14 +32,14 @@ def requests_of(emulator: Emulator, action: str) -> int:
 
 def test_upload_returns_every_field(client: slbcert.Client, pki: PKI, fresh: Emulator) -> None:
     cn = unique_cn("upload")
-    issued = pki.leaf(cn, dns=[cn, "alt." + cn])
+    issued = pki.issue_leaf(cn, dns=[cn, "alt." + cn])
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         result = client.upload(bundle, name="first-cert", tags={"env": "test", "team": "web"})
     assert isinstance(result, slbcert.UploadResult)
     assert result.uploaded is True
     certificate = result.certificate
     assert isinstance(certificate, slbcert.ServerCertificate)
-    stored = fresh.stored()
+    stored = fresh.admin.certificates()
     assert [item["ServerCertificateId"] for item in stored] == [certificate.id]
     assert certificate.id.startswith(stored[0]["AccountId"] + "_")
     assert certificate.name == "first-cert"
@@ -71,7 +71,7 @@ def test_upload_returns_every_field(client: slbcert.Client, pki: PKI, fresh: Emu
 
 
 def test_ensure_second_upload_is_not_uploaded(client: slbcert.Client, pki: PKI, fresh: Emulator) -> None:
-    issued = pki.leaf(unique_cn("ensure"))
+    issued = pki.issue_leaf(unique_cn("ensure"))
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         first = client.upload(bundle)
         second = client.upload(bundle)
@@ -80,18 +80,18 @@ def test_ensure_second_upload_is_not_uploaded(client: slbcert.Client, pki: PKI, 
         assert second.certificate.id == first.certificate.id
         assert second.certificate.fingerprint == issued.fingerprint
         assert [c.id for c in second.region_certificates] == [first.certificate.id]
-        assert len(fresh.stored()) == 1
+        assert len(fresh.admin.certificates()) == 1
         assert requests_of(fresh, "UploadServerCertificate") == 1
         # ensure=False uploads unconditionally: a second copy, and no duplicate check was made.
         third = client.upload(bundle, ensure=False)
         assert third.uploaded is True and third.certificate.id != first.certificate.id
         assert third.region_certificates == ()
-    assert len(fresh.stored()) == 2
+    assert len(fresh.admin.certificates()) == 2
 
 
 def test_upload_without_name_and_with_resource_group(client: slbcert.Client, pki: PKI) -> None:
     cn = unique_cn("rg")
-    issued = pki.leaf(cn)
+    issued = pki.issue_leaf(cn)
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         result = client.upload(bundle, resource_group_id="rg-custom123", tags=[("k", "v")])
     assert result.certificate.resource_group_id == "rg-custom123"
@@ -103,7 +103,7 @@ def test_upload_without_name_and_with_resource_group(client: slbcert.Client, pki
 
 
 def test_upload_send_as_is(client: slbcert.Client, pki: PKI, fresh: Emulator) -> None:
-    issued = pki.leaf(unique_cn("asis"))
+    issued = pki.issue_leaf(unique_cn("asis"))
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         result = client.upload(bundle, send_as_is=True)
     assert result.uploaded and result.certificate.fingerprint == issued.fingerprint
@@ -112,7 +112,7 @@ def test_upload_send_as_is(client: slbcert.Client, pki: PKI, fresh: Emulator) ->
 def test_describe_filters(client: slbcert.Client, pki: PKI) -> None:
     ids = []
     for index, tags in enumerate(({"env": "prod"}, {"env": "dev"}, {"other": "x"})):
-        issued = pki.leaf(unique_cn(f"describe{index}"))
+        issued = pki.issue_leaf(unique_cn(f"describe{index}"))
         with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
             ids.append(client.upload(bundle, tags=tags, ensure=False).certificate.id)
     everything = client.describe()
@@ -127,7 +127,7 @@ def test_describe_filters(client: slbcert.Client, pki: PKI) -> None:
 
 
 def test_rename_and_delete(client: slbcert.Client, pki: PKI) -> None:
-    issued = pki.leaf(unique_cn("rename"))
+    issued = pki.issue_leaf(unique_cn("rename"))
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         certificate = client.upload(bundle, name="before").certificate
     assert client.rename(certificate.id, "after") is None
@@ -137,7 +137,7 @@ def test_rename_and_delete(client: slbcert.Client, pki: PKI) -> None:
 
 
 def test_upload_cas(client: slbcert.Client, pki: PKI, fresh: Emulator) -> None:
-    issued = pki.leaf(unique_cn("cas"))
+    issued = pki.issue_leaf(unique_cn("cas"))
     fresh.admin("POST", "cas", {"AliCloudCertificateId": "12345", "AliCloudCertificateName": "cas-cert",
                                 "AliCloudCertificateRegionId": "cn-hangzhou",
                                 "ServerCertificate": issued.chain_pem.decode()})
@@ -164,7 +164,7 @@ def test_upload_cas(client: slbcert.Client, pki: PKI, fresh: Emulator) -> None:
 
 def test_validation_error_mismatched_pair_sends_nothing(client: slbcert.Client, pki: PKI, other_key: Any,
                                                         fresh: Emulator) -> None:
-    issued = pki.leaf(unique_cn("mismatch"))
+    issued = pki.issue_leaf(unique_cn("mismatch"))
     with slbcert.Bundle(issued.chain_pem, key_pem(other_key)) as bundle:
         assert bundle.has_errors
         with pytest.raises(slbcert.ValidationError) as caught:
@@ -175,13 +175,13 @@ def test_validation_error_mismatched_pair_sends_nothing(client: slbcert.Client, 
     assert [f.code for f in error.findings] == ["KEY_MISMATCH"]
     assert all(f.severity is slbcert.Severity.ERROR for f in error.findings)
     assert error.hint and error.message
-    assert fresh.stored() == []
+    assert fresh.admin.certificates() == []
     assert requests_of(fresh, "UploadServerCertificate") == 0
     assert requests_of(fresh, "DescribeServerCertificates") == 0
 
 
 def test_validation_error_without_key(client: slbcert.Client, pki: PKI) -> None:
-    issued = pki.leaf(unique_cn("nokey"))
+    issued = pki.issue_leaf(unique_cn("nokey"))
     with slbcert.Bundle(issued.chain_pem) as bundle:
         with pytest.raises(slbcert.ValidationError):
             client.upload(bundle)
@@ -202,7 +202,7 @@ def test_service_error_rename_unknown_id(client: slbcert.Client) -> None:
 
 
 def test_service_error_delete_bound_certificate(client: slbcert.Client, pki: PKI, fresh: Emulator) -> None:
-    issued = pki.leaf(unique_cn("bound"))
+    issued = pki.issue_leaf(unique_cn("bound"))
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         certificate = client.upload(bundle).certificate
     fresh.admin("POST", "bind", {"ServerCertificateId": certificate.id})
@@ -247,7 +247,7 @@ def test_network_error_closed_port(isolated_env: Path) -> None:
 
 def test_tls_error_wrong_ca(fresh: Emulator, pki: PKI, tmp_path: Path) -> None:
     wrong_ca = tmp_path / "wrong-ca.pem"
-    wrong_ca.write_bytes(pki.root.public_bytes(serialization.Encoding.PEM))
+    wrong_ca.write_bytes(pki.root.cert.public_bytes(serialization.Encoding.PEM))
     with client_for(fresh, ca_bundle=str(wrong_ca), max_attempts=1) as client:
         with pytest.raises(slbcert.TLSError) as caught:
             client.describe()
@@ -255,7 +255,7 @@ def test_tls_error_wrong_ca(fresh: Emulator, pki: PKI, tmp_path: Path) -> None:
 
 
 def test_timeout_error_delay_fault(fresh: Emulator) -> None:
-    fresh.faults([{"action": "DescribeServerCertificates", "fault": "delay", "delay_ms": 3000, "times": 1}])
+    fresh.admin.set_faults([{"action": "DescribeServerCertificates", "fault": "delay", "delay_ms": 3000, "times": 1}])
     with client_for(fresh, timeout=1, max_attempts=1) as client:
         started = time.monotonic()
         with pytest.raises(slbcert.TimeoutError) as caught:
@@ -280,7 +280,7 @@ def test_credentials_error_empty_default_chain(fresh: Emulator, isolated_env: Pa
 
 
 def test_protocol_error_html_page(fresh: Emulator) -> None:
-    fresh.faults([{"action": "DescribeServerCertificates", "fault": "html-414", "times": 1}])
+    fresh.admin.set_faults([{"action": "DescribeServerCertificates", "fault": "html-414", "times": 1}])
     with client_for(fresh, max_attempts=1) as client:
         with pytest.raises(slbcert.ProtocolError) as caught:
             client.describe()
@@ -329,7 +329,7 @@ def test_endpoint_region_and_repr(client: slbcert.Client, fresh: Emulator) -> No
 
 def test_retry_after_a_transient_error_and_log_lines(fresh: Emulator) -> None:
     lines: List[Tuple[int, str]] = []
-    fresh.faults([{"action": "DescribeServerCertificates", "fault": "unavailable", "times": 1}])
+    fresh.admin.set_faults([{"action": "DescribeServerCertificates", "fault": "unavailable", "times": 1}])
     with client_for(fresh, log=lambda level, line: lines.append((level, line)), log_level=slbcert.LogLevel.DEBUG) \
             as client:
         assert client.describe() == []
@@ -370,7 +370,7 @@ def test_log_callback_stays_alive_for_the_clients_life(fresh: Emulator, pki: PKI
     seen: List[str] = []
     client = client_for(fresh, log=lambda level, line: seen.append(line))
     gc.collect()  # the ctypes callback object must not be collected while the client lives
-    issued = pki.leaf(unique_cn("logalive"))
+    issued = pki.issue_leaf(unique_cn("logalive"))
     with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         client.upload(bundle)
     client.close()
@@ -412,7 +412,7 @@ def test_bad_options(fresh: Emulator) -> None:
 @pytest.mark.parametrize("signature_version,placement", [("v1", "query"), ("v3", "body"), ("v3", "query")])
 def test_other_signature_versions_and_placements(fresh: Emulator, pki: PKI, signature_version: str,
                                                  placement: str) -> None:
-    issued = pki.leaf(unique_cn(f"{signature_version}{placement}"))
+    issued = pki.issue_leaf(unique_cn(f"{signature_version}{placement}"))
     with client_for(fresh, signature_version=signature_version, placement=placement) as client, \
             slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         first = client.upload(bundle, name="sig", tags={"t": "1"})
@@ -455,7 +455,7 @@ def test_collected_client_is_freed(fresh: Emulator) -> None:
 
 
 def test_closed_bundle_cannot_be_uploaded(client: slbcert.Client, pki: PKI) -> None:
-    issued = pki.leaf(unique_cn("closedbundle"))
+    issued = pki.issue_leaf(unique_cn("closedbundle"))
     bundle = slbcert.Bundle(issued.chain_pem, issued.key_pem)
     bundle.close()
     with pytest.raises(ValueError, match="closed"):
@@ -463,7 +463,7 @@ def test_closed_bundle_cannot_be_uploaded(client: slbcert.Client, pki: PKI) -> N
 
 
 def test_close_waits_for_calls_in_other_threads(fresh: Emulator) -> None:
-    fresh.faults([{"action": "DescribeServerCertificates", "fault": "delay", "delay_ms": 700, "times": 1}])
+    fresh.admin.set_faults([{"action": "DescribeServerCertificates", "fault": "delay", "delay_ms": 700, "times": 1}])
     client = client_for(fresh)
     outcome: List[Any] = []
     worker = threading.Thread(target=lambda: outcome.append(client.describe()))
@@ -477,7 +477,7 @@ def test_close_waits_for_calls_in_other_threads(fresh: Emulator) -> None:
 
 
 def test_eight_threads_share_one_client(fresh: Emulator, pki: PKI) -> None:
-    issued = [pki.leaf(unique_cn(f"thread{i}")) for i in range(8)]
+    issued = [pki.issue_leaf(unique_cn(f"thread{i}")) for i in range(8)]
     results: List[Any] = [None] * 8
     failures: List[BaseException] = []
     barrier = threading.Barrier(8)
@@ -523,5 +523,5 @@ def test_eight_threads_share_one_client(fresh: Emulator, pki: PKI) -> None:
     assert len(ids) == 8
     request_ids = {r[4].request_id for r in results}
     assert len(request_ids) == 8  # eight distinct failures, each read on its own thread
-    assert len(fresh.stored()) == 8
+    assert len(fresh.admin.certificates()) == 8
     assert sum("action=UploadServerCertificate" in line for line in lines) == 8

@@ -12,7 +12,7 @@ from conftest import Emulator, client_for, unique_cn
 def test_expiring_within_a_timedelta(fresh: Emulator, pki) -> None:  # type: ignore[no-untyped-def]
     with client_for(fresh) as client:
         for days in (60, 12, 4):
-            issued = pki.leaf(unique_cn(f"exp{days}"), days=days)
+            issued = pki.issue_leaf(unique_cn(f"exp{days}"), days=days)
             with slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
                 client.upload(bundle)
         soon = client.expiring(within=dt.timedelta(days=30))

@@ -53,30 +53,30 @@ def test_user_agent_suffix_cannot_add_a_header(fresh: Emulator, suffix: str) -> 
 
 
 def test_eight_threads_one_copy(fresh: Emulator, pki) -> None:  # type: ignore[no-untyped-def]
-    fresh.faults([{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 400, "times": 8}])
-    issued = pki.leaf(unique_cn("threads"))
+    fresh.admin.set_faults([{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 400, "times": 8}])
+    issued = pki.issue_leaf(unique_cn("threads"))
     with client_for(fresh) as client, slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             results = list(pool.map(lambda _: client.upload(bundle), range(8)))
         fingerprint = bundle.fingerprint
     assert len({r.certificate.id for r in results}) == 1
     assert [r.outcome for r in results].count(slbcert.UploadOutcome.UPLOADED) == 1
-    assert sum(1 for c in fresh.stored() if c["Fingerprint"] == fingerprint) == 1
+    assert sum(1 for c in fresh.admin.certificates() if c["Fingerprint"] == fingerprint) == 1
 
 
 def test_a_timeout_while_the_service_works_is_found(fresh: Emulator, pki) -> None:  # type: ignore[no-untyped-def]
-    fresh.faults([{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 3000, "times": 1}])
-    issued = pki.leaf(unique_cn("slow"))
+    fresh.admin.set_faults([{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 3000, "times": 1}])
+    issued = pki.issue_leaf(unique_cn("slow"))
     with client_for(fresh, upload_timeout=1) as client, slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         result = client.upload(bundle)
         assert result.outcome is slbcert.UploadOutcome.FOUND and not result.uploaded
         time.sleep(3.5)
-        assert sum(1 for c in fresh.stored() if c["Fingerprint"] == bundle.fingerprint) == 1
+        assert sum(1 for c in fresh.admin.certificates() if c["Fingerprint"] == bundle.fingerprint) == 1
 
 
 def test_unconfirmed_is_its_own_exception(fresh: Emulator, pki) -> None:  # type: ignore[no-untyped-def]
-    fresh.faults([{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 4000, "times": 1}])
-    issued = pki.leaf(unique_cn("unconfirmed"))
+    fresh.admin.set_faults([{"action": "UploadServerCertificate", "fault": "delay", "delay_ms": 4000, "times": 1}])
+    issued = pki.issue_leaf(unique_cn("unconfirmed"))
     with client_for(fresh, upload_timeout=1, deadline=2) as client, slbcert.Bundle(issued.chain_pem, issued.key_pem) as bundle:
         with pytest.raises(slbcert.UnconfirmedError) as caught:
             client.upload(bundle)

@@ -184,7 +184,7 @@ def test_redact() -> None:
 
 
 def test_redact_a_signed_upload_request(pki) -> None:
-    issued = pki.leaf()
+    issued = pki.issue_leaf()
     request = slbcert.sign("UploadServerCertificate", {"RegionId": "cn-hangzhou",
                                                        "ServerCertificate": issued.chain_pem.decode(),
                                                        "PrivateKey": issued.key_pem.decode()},
