@@ -5,13 +5,13 @@ import datetime
 import json
 import re
 
-from cli_support import ACCESS_KEY_ID, REGION
+from cli_support import ACCESS_KEY_ID, REGION, service_args
 
 
 def upload(cli, pki, emulator, cn, days):
     """A certificate that expires `days` days (and an hour) from now."""
     chain = pki.issue_leaf(cn, days=days + 1.0 / 24 + 1.0 / 24)
-    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", cn.split(".")[0], *emulator.args())
+    result = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", cn.split(".")[0], *service_args(emulator))
     assert result.returncode == 0, result
 
 
@@ -25,22 +25,22 @@ def seed_expired(pki, emulator, cn, days_ago):
 
 
 def check(cli, emulator, *extra):
-    return cli("check-expiry", "--warning", "30", "--critical", "7", *extra, *emulator.args())
+    return cli("check-expiry", "--warning", "30", "--critical", "7", *extra, *service_args(emulator))
 
 
 def test_list_expiring_within(cli, pki, emulator):
     upload(cli, pki, emulator, "late.exp.example", 60)
     upload(cli, pki, emulator, "soon.exp.example", 10)
     upload(cli, pki, emulator, "sooner.exp.example", 3)
-    result = cli("list", "--expiring-within", "30", *emulator.args())
+    result = cli("list", "--expiring-within", "30", *service_args(emulator))
     assert result.returncode == 0, result
     names = re.findall(r"  (\w+)  \w+\.exp\.example  expires", result.stdout)
     assert names == ["sooner", "soon"], result.stdout
     assert "(3 days left)" in result.stdout and "(10 days left)" in result.stdout
-    data = cli("list", "--expiring-within", "30", "--json", *emulator.args()).json()
+    data = cli("list", "--expiring-within", "30", "--json", *service_args(emulator)).json()
     assert [c["DaysLeft"] for c in data["ServerCertificates"]] == [3, 10]
-    assert cli("list", "--expiring-within", "1", *emulator.args()).stdout.startswith("No server certificate")
-    bad = cli("list", "--expiring-within", "40000", *emulator.args())
+    assert cli("list", "--expiring-within", "1", *service_args(emulator)).stdout.startswith("No server certificate")
+    bad = cli("list", "--expiring-within", "40000", *service_args(emulator))
     assert bad.returncode == 1 and "--expiring-within 40000 is out of range" in bad.stderr, bad
 
 

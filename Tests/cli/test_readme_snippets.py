@@ -21,7 +21,7 @@ def block(section, language):
 
 def emulator_environment(cli, emulator):
     environment = dict(cli.env)
-    environment.update(SLBCERT_ENDPOINT=emulator.url, SLBCERT_CA_BUNDLE=str(emulator.ca))
+    environment.update(SLBCERT_ENDPOINT=emulator.url, SLBCERT_CA_BUNDLE=str(emulator.ca_file))
     return environment
 
 
@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     second = subprocess.run([str(program), str(pki.fullchain), str(pki.key_pkcs8)], env=environment,
                             capture_output=True, text=True, timeout=60)
     assert second.returncode == 0 and second.stdout.startswith("already present "), second
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1
 
 
 def test_the_python_snippet(cli, pki, emulator, tmp_path):
@@ -76,4 +76,4 @@ def test_the_python_snippet(cli, pki, emulator, tmp_path):
                          timeout=60)
     assert run.returncode == 0, run
     assert re.search(r"^uploaded \d{16}_", run.stdout, re.M), run.stdout
-    assert len(emulator.certificates()) == 1
+    assert len(emulator.admin.certificates()) == 1

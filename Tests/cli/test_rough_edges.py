@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import pytest
-from cli_support import CLI
+from cli_support import CLI, service_args
 
 COMMANDS = ["", "inspect", "normalize", "upload", "list", "rename", "delete", "sign"]
 
@@ -51,32 +51,32 @@ def test_a_negative_timeout_is_a_range_error_in_either_spelling(cli):
 
 def test_name_of_a_copy_already_present_is_not_ignored_silently(cli, pki, emulator):
     chain = pki.issue_leaf("named.cli.example")
-    first = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "first-name", *emulator.args())
+    first = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "first-name", *service_args(emulator))
     assert first.returncode == 0, first
-    again = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "second-name", *emulator.args())
+    again = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "second-name", *service_args(emulator))
     assert again.returncode == 0, again
     assert "keeps its name \"first-name\"" in again.stderr and "slbcert rename" in again.stderr, again
-    same = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "first-name", *emulator.args())
+    same = cli("upload", "--cert", chain, "--key", pki.key_pkcs1, "--name", "first-name", *service_args(emulator))
     assert "keeps its name" not in same.stderr, same
 
 
 def test_no_ensure_does_not_claim_a_count_it_did_not_read(cli, pki, emulator):
-    cli("upload", "--cert", pki.issue_leaf("other.cli.example"), "--key", pki.key_pkcs1, *emulator.args())
+    cli("upload", "--cert", pki.issue_leaf("other.cli.example"), "--key", pki.key_pkcs1, *service_args(emulator))
     result = cli("upload", "--cert", pki.issue_leaf("plain.cli.example"), "--key", pki.key_pkcs1, "--no-ensure",
-                 *emulator.args())
+                 *service_args(emulator))
     assert result.returncode == 0, result
     assert "certificate(s) there" not in result.stdout, result
 
 
 def test_json_failures_print_a_json_error_object(cli, pki, emulator):
     emulator.admin("POST", "faults", [{"action": "DescribeServerCertificates", "fault": "throttle", "times": 5}])
-    result = cli("list", "--json", "--max-attempts", "1", *emulator.args())
+    result = cli("list", "--json", "--max-attempts", "1", *service_args(emulator))
     assert result.returncode == 3, result
     error = json.loads(result.stdout)
     assert error["Code"] == "Throttling.User" and error["Kind"] == "service" and error["RequestId"]
     assert error["Message"] and error["Hint"]
     assert "Throttling.User" in result.stderr  # the line on stderr is still there
-    bad = cli("upload", "--cert", pki.fullchain, "--key", pki.other_key, "--json", *emulator.args())
+    bad = cli("upload", "--cert", pki.fullchain, "--key", pki.other_key, "--json", *service_args(emulator))
     assert bad.returncode == 2, bad
     assert json.loads(bad.stdout)["Code"] == "KEY_MISMATCH"
 
@@ -84,7 +84,7 @@ def test_json_failures_print_a_json_error_object(cli, pki, emulator):
 @pytest.mark.parametrize("placement,suggests_body", [("query", True), ("body", False)])
 def test_the_414_hint_fits_the_placement_in_use(cli, emulator, placement, suggests_body):
     emulator.admin("POST", "faults", [{"action": "*", "fault": "html-414", "times": 1}])
-    result = cli("list", "--placement", placement, "--max-attempts", "1", *emulator.args())
+    result = cli("list", "--placement", placement, "--max-attempts", "1", *service_args(emulator))
     assert result.returncode == 3, result
     assert ("--placement query" in result.stderr) == suggests_body, result
 
@@ -93,7 +93,7 @@ def test_retries_are_announced_on_a_terminal(cli, emulator):
     emulator.admin("POST", "faults", [{"action": "DescribeServerCertificates", "fault": "throttle", "times": 1}])
     # stderr is a terminal here; stdout stays a pipe.
     leader, follower = pty.openpty()
-    process = subprocess.Popen([str(CLI), "list", *map(str, emulator.args())], env=cli.env, stdout=subprocess.PIPE,
+    process = subprocess.Popen([str(CLI), "list", *map(str, service_args(emulator))], env=cli.env, stdout=subprocess.PIPE,
                                stderr=follower, cwd=cli.home)
     os.close(follower)
     output, deadline = b"", time.monotonic() + 30
@@ -116,5 +116,5 @@ def test_retries_are_announced_on_a_terminal(cli, emulator):
     assert "retrying DescribeServerCertificates in" in text and "after Throttling.User, attempt 2 of 3" in text, text
     # Not on a pipe: a script's stderr stays quiet.
     emulator.admin("POST", "faults", [{"action": "DescribeServerCertificates", "fault": "throttle", "times": 1}])
-    quiet = cli("list", *emulator.args())
+    quiet = cli("list", *service_args(emulator))
     assert quiet.returncode == 0 and "retrying" not in quiet.stderr, quiet

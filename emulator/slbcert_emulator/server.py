@@ -70,7 +70,8 @@ class Emulator:
             explicit=parse_block(config.lb_address_block) if config.lb_address_block else None,
             preferred=self._stored_block())
         self._keep_addresses_in(block)
-        self.data_plane = DataPlane(os.path.join(config.data_dir, "tls"), block)
+        # Not "tls": callers often keep the emulator's own certificate there, and this one is emptied.
+        self.data_plane = DataPlane(os.path.join(config.data_dir, "listener-tls"), block)
         self._sync_lock = threading.Lock()
         self.clb = Clb(self.store, self.clock, self.faults, block, on_change=self.sync_data_plane)
         self.operations = Operations(self.store, self.clock, config.quota, self.clb)

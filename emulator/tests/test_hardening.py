@@ -20,15 +20,15 @@ def test_the_data_directory_and_database_are_owner_only(start_emulator, pki, tmp
     emu = start_emulator(data_dir=data)
     cert = upload(emu, pki, "www.example.com", ("www.example.com",))
     create_listener(emu, create_lb(emu), cert["ServerCertificateId"])  # writes the TLS files
-    assert mode(data) == 0o700 and mode(data / "tls") == 0o700
+    assert mode(data) == 0o700 and mode(data / "listener-tls") == 0o700
     for name in ("slbcert-emulator.sqlite3", "slbcert-emulator.sqlite3-wal", "slbcert-emulator.sqlite3-shm",
                  "requests.log"):
         assert mode(data / name) == 0o600, name
-    assert os.listdir(data / "tls") == []  # key files are removed once loaded
+    assert os.listdir(data / "listener-tls") == []  # key files are removed once loaded
     emu.stop()
-    (data / "tls" / "left-by-a-kill.pem").write_text("a key")
+    (data / "listener-tls" / "left-by-a-kill.pem").write_text("a key")
     start_emulator(data_dir=data)
-    assert os.listdir(data / "tls") == []
+    assert os.listdir(data / "listener-tls") == []
 
 
 def test_an_existing_database_is_tightened_and_a_shared_directory_left_alone(start_emulator, tmp_path):
