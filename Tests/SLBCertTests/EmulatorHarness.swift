@@ -106,6 +106,12 @@ final class EmulatorProcess: @unchecked Sendable {
     }
 }
 
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not import.
+private let closeFrom3: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
 /// A child process started with posix_spawn. Foundation's Process.waitUntilExit() can hang on Linux
 /// when called off the main thread, so the harness waits with waitpid itself, within a bound.
 final class ChildProcess: @unchecked Sendable {
@@ -130,7 +136,7 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addclose(&actions, pipe[1])
         // Nothing else of this process reaches the child: a long-lived emulator holding another
         // thread's pipe (an openssl run's stdout) open would keep that reader waiting for EOF forever.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        _ = closeFrom3?(&actions, 3)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
