@@ -86,9 +86,12 @@ typedef enum slbcert_status {
     SLBCERT_EPROTOCOL = -10,   /**< the answer was not what the API defines (HTML page, bad JSON) */
     SLBCERT_ERANGE = -11,      /**< an index is out of range */
     SLBCERT_EINTERNAL = -12,   /**< a bug in slbcert; please report it */
-    SLBCERT_EUNCONFIRMED = -13 /**< an upload may have been stored: its answer was lost and the call's
+    SLBCERT_EUNCONFIRMED = -13, /**< an upload may have been stored: its answer was lost and the call's
                                     deadline ended before it could tell. Nothing else was sent: run
                                     the same upload again, it finds the stored copy or uploads it. */
+    SLBCERT_EREFUSED = -14     /**< slbcert_client_deploy() refused its plan before changing anything: an SNI
+                                    domain the certificate does not cover, a load balancer or certificate id
+                                    that is not in the client's region, a locked instance (the reason says which) */
 } slbcert_status;
 
 /** @return a static, human-readable description of @p status ("unknown status" for others). */

@@ -12,10 +12,17 @@ enum ExitStatus: Int32 {
     case service = 3
     case network = 4
     case credentials = 5
+    /// deploy: no listener or extension uses a certificate this one replaces, and it is bound nowhere.
+    case nothingToDeploy = 6
+    /// deploy: a step failed and every change was rolled back.
+    case rolledBack = 7
+    /// deploy or rollback: a step failed and putting everything back did not succeed (what is left is listed).
+    case partial = 8
 
     init(_ error: SLBCertError) {
         switch error.kind {
-        case .validation, .parse: self = .validation
+        // A refused deploy plan changed nothing, like a bundle that failed the checks.
+        case .validation, .parse, .refused: self = .validation
         case .service, .protocol: self = .service
         // Unconfirmed is transient like a timeout: running the same command again settles it.
         case .network, .tls, .timeout, .unconfirmed: self = .network
