@@ -37,9 +37,11 @@ struct SLBCertCommand: ParsableCommand {
         commandName: "slbcert",
         abstract: "Check, sign and upload TLS server certificates to Alibaba Cloud Server Load Balancer.",
         discussion: """
-        Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks, \
-        3 the service answered with an error, 4 network/TLS/timeout (or an upload that may have \
-        been stored: run it again), 5 credentials.
+        Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks (or a \
+        deploy's plan was refused; nothing changed), 3 the service answered with an error, \
+        4 network/TLS/timeout (or an upload that may have been stored: run it again), \
+        5 credentials; deploy also: 6 nothing to deploy, 7 a step failed and every change was \
+        rolled back, 8 a step failed and the rollback is incomplete.
 
         Secrets are never taken from arguments: use the environment, profile files, or files/stdin.
 
@@ -48,9 +50,12 @@ struct SLBCertCommand: ParsableCommand {
           slbcert upload --cert fullchain.pem --key privkey.pem \\
                          --region cn-hangzhou --name www-2026
           slbcert list --region cn-hangzhou --json
+          slbcert deploy --cert fullchain.pem --key privkey.pem \\
+                         --region cn-hangzhou --verify-tls
         """,
         version: SLBCertVersion.string,
-        subcommands: [Inspect.self, Normalize.self, Upload.self, List.self, Rename.self, Delete.self, Sign.self])
+        subcommands: [Inspect.self, Normalize.self, Upload.self, Deploy.self, Rollback.self, List.self, Rename.self, Delete.self,
+                      Sign.self])
 }
 
 /// Thrown by commands that have already printed what went wrong and only need to exit.
