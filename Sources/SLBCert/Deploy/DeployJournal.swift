@@ -250,7 +250,19 @@ final class DeployJournal {
         defer { closedir(handle) }
         var names: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Only the bytes up to the NUL are the name; copied one by one, since a record can end
+            // right after it (the rest of d_name is not memory of this entry).
+            var bytes: [UInt8] = []
+            withUnsafePointer(to: &entry.pointee.d_name) { field in
+                field.withMemoryRebound(to: UInt8.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) { start in
+                    var index = 0
+                    while index < MemoryLayout.size(ofValue: entry.pointee.d_name), start[index] != 0 {
+                        bytes.append(start[index])
+                        index += 1
+                    }
+                }
+            }
+            let name = String(decoding: bytes, as: UTF8.self)
             if name.hasPrefix("deploy-") && name.hasSuffix(".jsonl") { names.append(name) }
         }
         return names.sorted()
