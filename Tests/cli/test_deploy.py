@@ -163,6 +163,30 @@ def test_switches_defaults_and_sni_on_two_load_balancers_verified_by_handshake(c
     assert_no_secrets(result.output + again.output, pki)
 
 
+COMMON_PARAMETERS = {"AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce", "SignatureVersion",
+                     "Timestamp", "Version", "Signature", "SignatureType", "SecurityToken"}
+
+
+def test_each_switch_sends_only_the_minimal_parameters(cli, pki, emulator):
+    """docs/clb-listeners.md section 5: a listener switch carries RegionId, LoadBalancerId, ListenerPort and
+    ServerCertificateId, an extension switch RegionId, DomainExtensionId and ServerCertificateId, nothing else."""
+    world = World(emulator, pki)
+    result = deploy(cli, world, "--json")
+    assert result.returncode == 0, result
+    new_id = result.json()["Certificate"]["ServerCertificateId"]
+    sent = {"SetLoadBalancerHTTPSListenerAttribute": [], "SetDomainExtensionAttribute": []}
+    for line in (emulator.data_dir / "requests.log").read_text().splitlines():
+        record = json.loads(line)
+        params = record.get("params") or {}
+        if record["action"] in sent and params.get("ServerCertificateId") == new_id:
+            sent[record["action"]].append(set(params) - COMMON_PARAMETERS)
+    listener, extension = sent["SetLoadBalancerHTTPSListenerAttribute"], sent["SetDomainExtensionAttribute"]
+    assert len(listener) == 2 and all(keys == {"RegionId", "LoadBalancerId", "ListenerPort", "ServerCertificateId"}
+                                      for keys in listener), listener
+    assert len(extension) == 3 and all(keys == {"RegionId", "DomainExtensionId", "ServerCertificateId"}
+                                       for keys in extension), extension
+
+
 def test_old_certificate_deleted_only_with_delete_old_once_unreferenced(cli, pki, emulator):
     world = World(emulator, pki)
     first = deploy(cli, world, "--json")
