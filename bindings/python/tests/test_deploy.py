@@ -153,7 +153,8 @@ def test_refusals_change_nothing(world: World, deployer: slbcert.Client) -> None
     with bundle_of(world.new) as bundle:
         with pytest.raises(slbcert.RefusedError) as refused:
             deployer.deploy(bundle, replace=["1111111111111111_18f0000000_1_2"], **FAST)
-        assert refused.value.reason == "CERTIFICATE_NOT_IN_REGION" and "replace" in refused.value.hint
+        assert refused.value.reason == "CERTIFICATE_NOT_IN_REGION" and "replace=" in refused.value.hint
+        assert "replace_ids" not in refused.value.hint, "the hint names the keyword, not the C field"
         with pytest.raises(slbcert.RefusedError) as elsewhere:
             deployer.deploy(bundle, load_balancers=["lb-notinthisregion0000000"], **FAST)
         assert elsewhere.value.reason == "LOAD_BALANCER_NOT_IN_REGION"

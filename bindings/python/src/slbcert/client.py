@@ -18,7 +18,7 @@ from ._ffi import HandleOwner, lib
 from .bundle import Bundle, datetime_from_ms
 from .credentials import Credentials, SecretInput
 from .deploy import DeployOutcome, DeployReport
-from .errors import DeployFailedError, InvalidArgument, ValidationError
+from .errors import DeployFailedError, InvalidArgument, RefusedError, ValidationError
 from .signing import placement_code, signature_version_code
 
 __all__ = ["Client", "ServerCertificate", "CertificateList", "UploadResult", "UploadOutcome", "LogLevel"]
@@ -261,6 +261,15 @@ _KEYWORDS = {"connect_timeout_ms": "connect_timeout", "request_timeout_ms": "tim
              "reference_timeout_ms": "reference_timeout", "tls_timeout_ms": "tls_timeout", "replace_ids": "replace",
              "load_balancer_ids": "load_balancers", "journal_path": "journal"}
 _DEPLOY_BUDGETS = {"busy_timeout_ms", "rollback_timeout_ms", "reference_timeout_ms", "tls_timeout_ms"}
+#: What to do about a refused deploy plan, in this binding's keywords (the library words it for C).
+_REFUSAL_HINTS = {
+    "DOMAIN_NOT_COVERED": "Deploy a certificate that also covers that domain, or leave its load balancer out "
+                          "with load_balancers=.",
+    "LOAD_BALANCER_NOT_IN_REGION": "Check load_balancers= and the client's region: a deploy works on the load "
+                                   "balancers of its region only.",
+    "CERTIFICATE_NOT_IN_REGION": "client.describe() lists the region's certificates; replace= takes ids from it.",
+    "LOAD_BALANCER_LOCKED": "Unlock it first, or leave it out with load_balancers=.",
+}
 
 
 def _reword(error: InvalidArgument, given: Mapping[str, Any]) -> InvalidArgument:
@@ -567,6 +576,9 @@ class Client(HandleOwner):
             raise
         except InvalidArgument as error:
             raise _reword(error, given) from None
+        except RefusedError as error:
+            error.hint = _REFUSAL_HINTS.get(error.reason, error.hint)
+            raise
         return self._take_report(pointer)
 
     def rollback(self, journal: Union[str, "os.PathLike[str]"]) -> DeployReport:
