@@ -351,6 +351,22 @@ struct DeployTests {
         #expect(try emulator.stats()["requests"]?["UploadServerCertificate"]?.int64 ?? 0 == 0)
     }
 
+    @Test("a locked instance is refused before anything changes")
+    func lockedInstanceRefused() throws {
+        let old = try leaf(Self.names, days: 30)
+        let new = try leaf(Self.names, days: 90)
+        _ = try emulator.admin("POST", "seed", JSON.object([
+            ("AccessKeyId", .string(EmulatorProcess.accessKeyId)), ("RegionId", .string(EmulatorProcess.region)),
+            ("Certificates", .array([.object([("Ref", .string("old")), ("ServerCertificate", .string(old.chain)), ("PrivateKey", .string(old.key))])])),
+            ("LoadBalancers", .array([.object([("LoadBalancerSpec", .string("slb.s2.small")), ("LoadBalancerStatus", .string("locked")),
+                                               ("Listeners", .array([.object([("ListenerPort", .number(Double(Self.freePort()))),
+                                                                              ("ServerCertificate", .string("old"))])]))])])),
+        ]).serialized())
+        let error = try #require(failure { try client().deploy(bundle(new), options: options()) })
+        #expect(error.kind == .refused && error.reason == .loadBalancerLocked, "\(error)")
+        #expect(try setCalls() == 0)
+    }
+
     @Test("instances Kubernetes' cloud controller manages are skipped unless forced")
     func managedInstancesSkipped() throws {
         let world = try seedWorld(lb2Tags: [("kubernetes.do.not.delete", "a1b2"), ("ack.aliyun.com", "c123")])

@@ -273,6 +273,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(cli, pki, emulator):
     assert result.stdout.count("planned") == 5 and "(new)" in result.stdout
     as_json = deploy(cli, world, "--dry-run", "--json")
     assert as_json.json()["Outcome"] == "planned" and as_json.json()["Journal"] is None
+    assert {b["To"] for b in as_json.json()["Bindings"]} == {None}, "the new certificate has no id yet"
     assert world.sets() == 0 and world.stored_ids() == stored
     assert emulator.requests().get("UploadServerCertificate", 0) == 0
 

@@ -109,7 +109,8 @@ public struct DeployReport: Sendable {
             ("Bindings", .array(bindings.map { binding in
                 .object([("LoadBalancerId", .string(binding.loadBalancerId)), ("ListenerPort", .number(Double(binding.listenerPort))),
                          ("DomainExtensionId", optional(binding.domainExtensionId)), ("Domain", optional(binding.domain)),
-                         ("From", .string(binding.from)), ("To", .string(binding.to)), ("Result", .string(binding.result.rawValue))])
+                         ("From", .string(binding.from)), ("To", binding.to.isEmpty ? .null : .string(binding.to)),
+                         ("Result", .string(binding.result.rawValue))])
             })),
             ("Verified", .array(verified.map { check in
                 .object([("Address", .string(check.address)), ("Port", .number(Double(check.port))),
