@@ -827,6 +827,7 @@ typedef enum slbcert_binding_result {
     SLBCERT_BINDING_PENDING = 7      /**< not attempted because an earlier step failed: still on its old certificate */
 } slbcert_binding_result;
 
+/** The version of ::slbcert_deploy_options this header declares. */
 #define SLBCERT_DEPLOY_OPTIONS_VERSION 1
 /**
  * Options for slbcert_client_deploy(). Zero and NULL mean "the default". The time budgets
@@ -862,6 +863,7 @@ typedef struct slbcert_deploy_options {
     long reference_timeout_ms;             /**< see the table above */
     long tls_timeout_ms;                   /**< see the table above */
 } slbcert_deploy_options;
+/** An initialiser of ::slbcert_deploy_options: this header's version, every field "the default". */
 #define SLBCERT_DEPLOY_OPTIONS_INIT { SLBCERT_DEPLOY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0 }
 /**
  * Fills @p options with defaults.
