@@ -42,8 +42,8 @@ class World:
 
     def __init__(self, emulator: Any, pki: Any) -> None:
         self.emulator = emulator
-        old = pki.leaf("www.py-deploy.test", dns=NAMES, days=30)
-        self.new = pki.leaf("www.py-deploy.test", dns=NAMES, days=90)
+        old = pki.issue_leaf("www.py-deploy.test", dns=NAMES, days=30)
+        self.new = pki.issue_leaf("www.py-deploy.test", dns=NAMES, days=90)
         self.ports = (free_port(), free_port())
         answer = emulator.admin("POST", "seed", {
             "AccessKeyId": ACCESS_KEY_ID, "RegionId": "cn-hangzhou",
@@ -122,7 +122,7 @@ def test_deploy_switches_everything_verifies_and_rolls_back(world: World, deploy
 
 
 def test_a_fault_raises_deploy_failed_with_the_rolled_back_report(world: World, deployer: slbcert.Client) -> None:
-    world.emulator.faults([{"action": "SetDomainExtensionAttribute", "fault": "internal", "times": 20}])
+    world.emulator.admin.set_faults([{"action": "SetDomainExtensionAttribute", "fault": "internal", "times": 20}])
     with bundle_of(world.new) as bundle, pytest.raises(slbcert.DeployFailedError) as caught:
         deployer.deploy(bundle, **FAST)
     error = caught.value
@@ -136,7 +136,7 @@ def test_a_fault_raises_deploy_failed_with_the_rolled_back_report(world: World, 
 
 
 def test_busy_beyond_the_budget_leaves_a_partial_rollback_that_rollback_finishes(world: World, deployer: slbcert.Client) -> None:
-    world.emulator.faults([{"action": "*", "fault": "busy-window", "duration_ms": 4000, "times": 1}])
+    world.emulator.admin.set_faults([{"action": "*", "fault": "busy-window", "duration_ms": 4000, "times": 1}])
     with bundle_of(world.new) as bundle, pytest.raises(slbcert.DeployFailedError) as caught:
         deployer.deploy(bundle, busy_timeout=1, rollback_timeout=0.5)
     report = caught.value.report
@@ -165,14 +165,14 @@ def test_refusals_change_nothing(world: World, deployer: slbcert.Client) -> None
         assert planned.outcome is DeployOutcome.PLANNED and planned.journal is None and planned.certificate_id == ""
         assert {b.result for b in planned.bindings} == {BindingResult.PLANNED}
     assert world.all_on(world.old)
-    assert world.emulator.stats()["requests"].get("UploadServerCertificate", 0) == 0
+    assert world.emulator.admin.stats()["requests"].get("UploadServerCertificate", 0) == 0
 
 
 def test_nothing_to_deploy_and_an_expired_leaf(world: World, deployer: slbcert.Client, pki: Any) -> None:
-    with bundle_of(pki.leaf("elsewhere.py-deploy.test")) as unrelated:
+    with bundle_of(pki.issue_leaf("elsewhere.py-deploy.test")) as unrelated:
         report = deployer.deploy(unrelated, **FAST)
     assert report.outcome is DeployOutcome.NOTHING_TO_DEPLOY and report.bindings == ()
-    expired = pki.leaf("www.py-deploy.test", dns=NAMES, days=1,
+    expired = pki.issue_leaf("www.py-deploy.test", dns=NAMES, days=1,
                        not_before=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3))
     with bundle_of(expired) as bundle, pytest.raises(slbcert.ValidationError) as caught:
         deployer.deploy(bundle)
@@ -180,8 +180,8 @@ def test_nothing_to_deploy_and_an_expired_leaf(world: World, deployer: slbcert.C
 
 
 def test_delete_old_after_a_lingering_reference(world: World, deployer: slbcert.Client) -> None:
-    world.emulator.faults([{"action": "*", "fault": "linger-reference", "duration_ms": 1000, "times": 10}])
+    world.emulator.admin.set_faults([{"action": "*", "fault": "linger-reference", "duration_ms": 1000, "times": 10}])
     with bundle_of(world.new) as bundle:
         report = deployer.deploy(bundle, delete_old=True, **FAST)
     assert report.deleted == (world.old,)
-    assert world.old not in {c["ServerCertificateId"] for c in world.emulator.stored()}
+    assert world.old not in {c["ServerCertificateId"] for c in world.emulator.admin.certificates()}
