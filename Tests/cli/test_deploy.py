@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import ACCESS_KEY_ID, CLI, REGION, assert_no_secrets
+from cli_support import ACCESS_KEY_ID, CLI, REGION, assert_no_secrets, service_args
 
 NAMES = ["www.deploy.example", "api.deploy.example", "*.shop.deploy.example"]
 REPORT_KEYS = {"Outcome", "Certificate", "Replaced", "Bindings", "Verified", "Deleted", "Journal"}
@@ -116,15 +116,15 @@ class World:
         }
 
     def sets(self):
-        requests = self.emulator.requests()
+        requests = self.emulator.admin.requests()
         return sum(requests.get(a, 0) for a in ("SetLoadBalancerHTTPSListenerAttribute", "SetDomainExtensionAttribute"))
 
     def stored_ids(self):
-        return {c["ServerCertificateId"] for c in self.emulator.certificates()}
+        return {c["ServerCertificateId"] for c in self.emulator.admin.certificates()}
 
 
 def deploy(cli, world, *extra, chain=None, limits=None, env=None):
-    return cli("deploy", "--cert", chain or world.new, "--key", world.key, *world.emulator.args(), *(limits or budgets()),
+    return cli("deploy", "--cert", chain or world.new, "--key", world.key, *service_args(world.emulator), *(limits or budgets()),
                *extra, env=env, timeout=60)
 
 
@@ -201,7 +201,7 @@ def test_old_certificate_deleted_only_with_delete_old_once_unreferenced(cli, pki
     assert "still counts a reference" in held.stderr, held
     emulator.admin("POST", "unbind", {"ServerCertificateId": world.old})
     # Switching back by hand (rollback) and deploying again releases the old certificate with a lingering reference.
-    undone = cli("rollback", first.json()["Journal"], *world.emulator.args())
+    undone = cli("rollback", first.json()["Journal"], *service_args(world.emulator))
     assert undone.returncode == 0, undone
     deleted = deploy(cli, world, "--delete-old", "--json")
     assert deleted.returncode == 0, deleted
@@ -275,7 +275,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(cli, pki, emulator):
     assert as_json.json()["Outcome"] == "planned" and as_json.json()["Journal"] is None
     assert {b["To"] for b in as_json.json()["Bindings"]} == {None}, "the new certificate has no id yet"
     assert world.sets() == 0 and world.stored_ids() == stored
-    assert emulator.requests().get("UploadServerCertificate", 0) == 0
+    assert emulator.admin.requests().get("UploadServerCertificate", 0) == 0
 
 
 def test_killed_after_the_first_switch_the_same_command_completes(cli, pki, emulator, tmp_path):
@@ -285,7 +285,7 @@ def test_killed_after_the_first_switch_the_same_command_completes(cli, pki, emul
     # while it waits. The stalled change still commits: a change the client never heard back about.
     emulator.admin("POST", "faults", [{"action": "SetDomainExtensionAttribute", "fault": "stall-before-commit",
                                        "delay_ms": 3000}])
-    args = ["deploy", "--cert", str(world.new), "--key", str(world.key), *emulator.args(), *budgets(),
+    args = ["deploy", "--cert", str(world.new), "--key", str(world.key), *service_args(emulator), *budgets(),
             "--journal", str(journal)]
     process = subprocess.Popen([str(CLI), *args], env=cli.env, cwd=cli.home, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -318,7 +318,7 @@ def test_killed_after_the_first_switch_the_same_command_completes(cli, pki, emul
     assert world.all_on(new_id)
     assert set(world.handshakes().values()) == {fingerprint_of(world.new)}
     # One journal covers both runs: rolling it back restores the state before the first.
-    undone = cli("rollback", str(journal), *emulator.args(), "--json")
+    undone = cli("rollback", str(journal), *service_args(emulator), "--json")
     assert undone.returncode == 0, undone
     assert undone.json()["Outcome"] == "rolled-back" and len(undone.json()["Bindings"]) == 5
     assert world.all_on(world.old)
@@ -328,7 +328,7 @@ def test_rollback_restores_after_success_and_completes_a_partial_one(cli, pki, e
     world = World(emulator, pki)
     done = deploy(cli, world, "--json")
     assert done.returncode == 0, done
-    undone = cli("rollback", done.json()["Journal"], *emulator.args())
+    undone = cli("rollback", done.json()["Journal"], *service_args(emulator))
     assert undone.returncode == 0, undone
     assert "Rolled back" in undone.stdout and undone.stdout.count("rolled-back") == 5, undone
     assert world.all_on(world.old)
@@ -342,10 +342,10 @@ def test_rollback_restores_after_success_and_completes_a_partial_one(cli, pki, e
     assert report["Outcome"] == "partial"
     left = [b for b in report["Bindings"] if b["Result"] == "failed"]
     assert len(left) == 1 and left[0]["DomainExtensionId"] is None, report["Bindings"]
-    human = cli("rollback", report["Journal"], *emulator.args(), "--rollback-timeout", "1")
+    human = cli("rollback", report["Journal"], *service_args(emulator), "--rollback-timeout", "1")
     assert human.returncode == 8 and "ROLLBACK INCOMPLETE" in human.stdout and left[0]["LoadBalancerId"] in human.stdout, human
     time.sleep(4)
-    finished = cli("rollback", report["Journal"], *emulator.args())
+    finished = cli("rollback", report["Journal"], *service_args(emulator))
     assert finished.returncode == 0, finished
     assert world.all_on(world.old)
 
@@ -359,7 +359,7 @@ def test_another_regions_ids_are_caught_in_the_plan(cli, pki, emulator):
         assert result.returncode == 2, result
         assert result.json()["Code"] == code, result
         assert "Nothing was changed" in result.json()["Message"]
-    assert world.sets() == 0 and emulator.requests().get("UploadServerCertificate", 0) == 0
+    assert world.sets() == 0 and emulator.admin.requests().get("UploadServerCertificate", 0) == 0
 
 
 def test_managed_instances_are_skipped_unless_forced(cli, pki, emulator):
@@ -381,12 +381,12 @@ def test_an_expired_or_not_yet_valid_leaf_is_refused(cli, pki, emulator, days, s
     result = deploy(cli, world, "--json", chain=chain)
     assert result.returncode == 2, result
     assert result.json()["Code"] == code
-    assert sum(emulator.requests().values()) == 0, "refused before any request"
+    assert sum(emulator.admin.requests().values()) == 0, "refused before any request"
 
 
 def test_an_out_of_range_budget_names_the_flag(cli, pki, emulator):
     world = World(emulator, pki)
-    result = cli("deploy", "--cert", world.new, "--key", world.key, *emulator.args(), "--busy-timeout", "0")
+    result = cli("deploy", "--cert", world.new, "--key", world.key, *service_args(emulator), "--busy-timeout", "0")
     assert result.returncode == 1, result
     assert "--busy-timeout 0 is out of range" in result.stderr, result
 
@@ -394,10 +394,10 @@ def test_an_out_of_range_budget_names_the_flag(cli, pki, emulator):
 def test_rollback_of_a_file_that_is_not_a_journal(cli, emulator, tmp_path):
     bogus = tmp_path / "not-a-journal.jsonl"
     bogus.write_text("hello\n")
-    result = cli("rollback", str(bogus), *emulator.args(), "--json")
+    result = cli("rollback", str(bogus), *service_args(emulator), "--json")
     assert result.returncode == 1, result
     assert result.json()["Code"] == "JOURNAL_UNUSABLE", result
-    missing = cli("rollback", str(tmp_path / "missing.jsonl"), *emulator.args())
+    missing = cli("rollback", str(tmp_path / "missing.jsonl"), *service_args(emulator))
     assert missing.returncode == 1 and "not usable" in missing.stderr, missing
 
 

@@ -535,14 +535,14 @@ def free_port():
 def seed_old_certificate(pki, emulator, load_balancers=1):
     """An older certificate for the lineage's names on the default and an SNI domain of each load
     balancer, as the previous renewal left them: what SLBCERT_DEPLOY=1 replaces."""
-    old_chain = pki.issue_leaf("www.cli.example", pki.sans, days=30)
+    old_chain = pki.issue_leaf(pki.sans[0], pki.sans, days=30)
     answer = emulator.admin("POST", "seed", {
         "AccessKeyId": ACCESS_KEY_ID, "RegionId": REGION,
         "Certificates": [{"Ref": "old", "ServerCertificate": Path(old_chain).read_text(),
                           "PrivateKey": Path(pki.key_pkcs1).read_text()}],
         "LoadBalancers": [{"LoadBalancerSpec": "slb.s2.small", "Listeners": [
             {"ListenerPort": free_port(), "ServerCertificate": "old",
-             "DomainExtensions": [{"Domain": "api.cli.example", "ServerCertificate": "old"}]}]}
+             "DomainExtensions": [{"Domain": pki.sans[1], "ServerCertificate": "old"}]}]}
             for _ in range(load_balancers)]})
     return answer["Certificates"]["old"]["ServerCertificateId"], [lb["LoadBalancerId"] for lb in answer["LoadBalancers"]]
 
@@ -580,7 +580,7 @@ def test_certbot_hook_deploys_and_a_second_run_changes_nothing(pki, emulator, ho
     assert second.returncode == 0, second
     assert second.stdout.splitlines()[1] == (f"slbcert certbot-deploy-hook: www.cli.example: already deployed: every "
                                              f"listener and SNI domain that needs it uses {new}"), second
-    assert old in {c["ServerCertificateId"] for c in emulator.certificates()}, "the old one stays without DELETE_OLD"
+    assert old in {c["ServerCertificateId"] for c in emulator.admin.certificates()}, "the old one stays without DELETE_OLD"
     assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, pki)
 
 
@@ -617,7 +617,7 @@ def test_acme_sh_deploy_limited_to_named_load_balancers_with_delete_old(pki, emu
     both = run_hook(ACME_HOOK, home, env, cwd=domain_dir)
     assert both.returncode == 0, both
     assert bound_certificates(emulator) == {first: {new}, second: {new}}
-    assert old not in {c["ServerCertificateId"] for c in emulator.certificates()}
+    assert old not in {c["ServerCertificateId"] for c in emulator.admin.certificates()}
 
 
 def test_service_deploys_with_its_state_directory(pki, emulator, home, tmp_path):

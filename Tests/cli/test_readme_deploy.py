@@ -26,7 +26,7 @@ def test_the_worked_example_runs_as_written(cli, emulator):
     for expected in ("make emulator", "https://127.0.0.1:8443", "LTAI5tLocalEmulator", "8444"):
         assert expected in block or expected in (REPO / "README.md").read_text(), expected
     script = (block.replace("LTAI5tLocalEmulator", ACCESS_KEY_ID).replace("local-emulator-secret", ACCESS_KEY_SECRET)
-              .replace("$PWD/build/emulator/tls/ca.pem", str(emulator.ca)).replace("https://127.0.0.1:8443", emulator.url)
+              .replace("$PWD/build/emulator/tls/ca.pem", str(emulator.ca_file)).replace("https://127.0.0.1:8443", emulator.url)
               .replace("PATH=$PWD/build/bin:$PATH", f"PATH={CLI.parent}:$PATH").replace("8444", str(free_port())))
     result = subprocess.run(["bash", "-e", "-c", script], env=cli.env, cwd=cli.home, capture_output=True, text=True,
                             timeout=180)
@@ -40,5 +40,5 @@ def test_the_worked_example_runs_as_written(cli, emulator):
     assert out.count(" ok\n") == 2, out  # the two TLS checks
     assert "Deleted " in out, out
     [listener] = emulator.admin("GET", "listeners")["Listeners"]
-    stored = {c["ServerCertificateId"] for c in emulator.certificates()}
+    stored = {c["ServerCertificateId"] for c in emulator.admin.certificates()}
     assert stored == {listener["ServerCertificateId"]} == {e["ServerCertificateId"] for e in listener["DomainExtensions"]}
