@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: takes a certificate chain and key from the test PKI (as a CA would issue them), starts
 # the emulator on loopback over HTTPS, uploads them through the library (the slbcert CLI), uploads
-# again to show the duplicate is skipped, lists what the region holds, and stops the emulator.
+# again to show the duplicate is skipped, lists what the region holds, deploys a renewal onto two load
+# balancers (scripts/demo-deploy.sh), and stops the emulator.
 # The emulator and the PKI come from slbcert_emulator.testing (`run` starts the emulator, runs the
 # rest of this script with SLBCERT_ENDPOINT, SLBCERT_CA_BUNDLE and the AccessKey set, and stops it).
 set -euo pipefail
@@ -39,5 +40,7 @@ $slbcert upload --cert "$pki/fullchain.pem" --key "$pki/privkey.pem" --name www-
 
 step "slbcert list"
 $slbcert list
+
+PYTHON="$python" SLBCERT="$slbcert" scripts/demo-deploy.sh
 
 step "Done: the emulator stops now (its data was in $work/data)"
