@@ -104,18 +104,7 @@ struct Deploy: ParsableCommand {
     var json = false
 
     func run() throws {
-        let bundle = try bundleOptions.load(requireKey: true)
-        for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(warning.message)") }
-        if bundle.hasErrors {
-            for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(finding.message)") }
-            if json {
-                var error = SLBCertError(.validation, "The certificate bundle has errors; nothing was sent.")
-                error.findings = bundle.errors
-                error.reason = .bundleHasErrors
-                Output.json(Output.errorObject(CLIWording.apply(error)))
-            }
-            throw Exit(status: .validation)
-        }
+        let bundle = try bundleOptions.loadForSending(json: json)
         let client = try service.client()
         var options = DeployOptions(replace: replace, loadBalancers: loadBalancers, deleteOld: deleteOld, verifyTLS: verifyTls,
                                     forceManaged: forceManaged, dryRun: dryRun, journalPath: journal, upload: UploadOptions(name: name))

@@ -22,6 +22,22 @@ struct BundleOptions: ParsableArguments {
         guard expiryWarningDays >= 0 else { throw ValidationError("--expiry-warning-days must not be negative.") }
     }
 
+    /// The pair for a command that sends it: warnings shown, and an error finding stops the command
+    /// (exit 2) before credentials are even looked up, so a bad pair is exit 2 wherever it runs.
+    func loadForSending(json: Bool) throws -> CertificateBundle {
+        let bundle = try load(requireKey: true)
+        for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(warning.message)") }
+        guard bundle.hasErrors else { return bundle }
+        for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(finding.message)") }
+        if json {
+            var error = SLBCertError(.validation, "The certificate bundle has errors; nothing was sent.")
+            error.findings = bundle.errors
+            error.reason = .bundleHasErrors
+            Output.json(Output.errorObject(CLIWording.apply(error)))
+        }
+        throw Exit(status: .validation)
+    }
+
     func load(requireKey: Bool) throws(SLBCertError) -> CertificateBundle {
         if requireKey, key == nil { throw SLBCertError(.invalidArgument, "--key is required.") }
         return try Inputs.bundle(cert: cert, key: key, passphraseFile: passphraseFile,

@@ -48,19 +48,7 @@ struct Upload: ParsableCommand {
     var json = false
 
     func run() throws {
-        let bundle = try bundleOptions.load(requireKey: true)
-        for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(warning.message)") }
-        // The pair is judged before credentials are looked up: a bad pair is exit 2 wherever it runs.
-        if bundle.hasErrors {
-            for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(finding.message)") }
-            if json {
-                var error = SLBCertError(.validation, "The certificate bundle has errors; nothing was sent.")
-                error.findings = bundle.errors
-                error.reason = .bundleHasErrors
-                Output.json(Output.errorObject(CLIWording.apply(error)))
-            }
-            throw Exit(status: .validation)
-        }
+        let bundle = try bundleOptions.loadForSending(json: json)
         let client = try service.client()
         let options = UploadOptions(name: name, resourceGroupId: resourceGroup, tags: tags.map { .init(key: $0.key, value: $0.value) },
                                     ensure: !noEnsure, sendAsIs: sendAsIs)

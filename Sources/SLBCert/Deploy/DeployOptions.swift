@@ -44,7 +44,7 @@ public struct DeployOptions: Sendable {
 }
 
 /// The deploy's time budgets with their defaults and ranges: the one table every interface quotes.
-public enum DeploySetting: String, CaseIterable, Sendable {
+public enum DeploySetting: String, CaseIterable, RangedSetting {
     case busyTimeout
     case rollbackTimeout
     case referenceTimeout
@@ -62,18 +62,6 @@ public enum DeploySetting: String, CaseIterable, Sendable {
     }
 
     public var range: ClosedRange<Int> { 1...3_600_000 }
-
-    func check(_ value: Int?) throws(SLBCertError) -> Int {
-        guard let value else { return defaultValue }
-        guard range.contains(value) else {
-            var error = SLBCertError(.invalidArgument, "The \(rawValue) setting is \(value) ms; it must be \(range.lowerBound) to \(range.upperBound) ms.")
-            error.reason = .settingOutOfRange
-            error.argument = rawValue
-            error.value = String(value)
-            throw error
-        }
-        return value
-    }
 }
 
 /// The budgets once checked.

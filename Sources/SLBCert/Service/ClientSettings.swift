@@ -56,8 +56,35 @@ public struct ClientSettings: Sendable {
     }
 }
 
-/// The numeric settings with their defaults and ranges: the one table every interface quotes.
-public enum ClientSetting: String, CaseIterable, Sendable {
+/// A numeric setting with its default and range; `ClientSetting` and `DeploySetting` are the tables.
+public protocol RangedSetting: RawRepresentable, Sendable where RawValue == String {
+    var defaultValue: Int { get }
+    /// The accepted values; anything outside is refused, so no later arithmetic can overflow.
+    var range: ClosedRange<Int> { get }
+    /// "ms" for the times, "" for counts.
+    var unit: String { get }
+}
+
+extension RangedSetting {
+    public var unit: String { "ms" }
+
+    /// The value, or the default for nil; out of range is an error naming the setting.
+    func check(_ value: Int?) throws(SLBCertError) -> Int {
+        guard let value else { return defaultValue }
+        guard range.contains(value) else {
+            let unitText = unit.isEmpty ? "" : " \(unit)"
+            var error = SLBCertError(.invalidArgument, "The \(rawValue) setting is \(value)\(unitText); it must be \(range.lowerBound) to \(range.upperBound)\(unitText).")
+            error.reason = .settingOutOfRange
+            error.argument = rawValue
+            error.value = String(value)
+            throw error
+        }
+        return value
+    }
+}
+
+/// The client's numeric settings with their defaults and ranges: the one table every interface quotes.
+public enum ClientSetting: String, CaseIterable, RangedSetting {
     case connectTimeout
     case requestTimeout
     case uploadTimeout
@@ -76,7 +103,6 @@ public enum ClientSetting: String, CaseIterable, Sendable {
         }
     }
 
-    /// The accepted values; anything outside is refused, so no later arithmetic can overflow.
     public var range: ClosedRange<Int> {
         switch self {
         case .connectTimeout: return 1...300_000
@@ -86,21 +112,7 @@ public enum ClientSetting: String, CaseIterable, Sendable {
         }
     }
 
-    /// "ms" for the times, "" for counts.
     public var unit: String { self == .maxAttempts ? "" : "ms" }
-
-    func check(_ value: Int?) throws(SLBCertError) -> Int {
-        guard let value else { return defaultValue }
-        guard range.contains(value) else {
-            let unitText = unit.isEmpty ? "" : " \(unit)"
-            var error = SLBCertError(.invalidArgument, "The \(rawValue) setting is \(value)\(unitText); it must be \(range.lowerBound) to \(range.upperBound)\(unitText).")
-            error.reason = .settingOutOfRange
-            error.argument = rawValue
-            error.value = String(value)
-            throw error
-        }
-        return value
-    }
 }
 
 /// A client's settings once resolved: every default applied, every value checked.
