@@ -117,6 +117,14 @@ final class ChildProcess: @unchecked Sendable {
     /// Whatever is still running when the test process exits is killed, so no emulator outlives it.
     private static let cleanup: Void = { atexit { for pid in ChildProcess.running.value { kill(pid, SIGKILL) } } }()
 
+    /// glibc (2.34 on) has posix_spawn_file_actions_addclosefrom_np, but Swift's Glibc module does not
+    /// declare it (it is behind _GNU_SOURCE), so it is looked up by name.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(nil /* RTLD_DEFAULT */, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+
     init(_ executable: String, _ arguments: [String]) throws {
         _ = Self.cleanup
         var pipe: [Int32] = [0, 0]
@@ -130,7 +138,10 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addclose(&actions, pipe[1])
         // Nothing else of this process reaches the child: a long-lived emulator holding another
         // thread's pipe (an openssl run's stdout) open would keep that reader waiting for EOF forever.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        guard let closeFrom = Self.addCloseFrom, closeFrom(&actions, 3) == 0 else {
+            close(pipe[0]); close(pipe[1])
+            throw HarnessError("posix_spawn_file_actions_addclosefrom_np is not available")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
