@@ -22,8 +22,12 @@ final class EmulatorProcess: @unchecked Sendable {
     /// `extraArguments` are options of `python3 -m slbcert_emulator` (e.g. ["--max-url-bytes", "4096"]).
     init(extraArguments: [String] = []) throws {
         guard let python = Self.python else { throw HarnessError("SLBCERT_TEST_PYTHON is not set") }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("slbcert-e2e-\(UUID().uuidString.prefix(8))")
+        // Named as TestPKI's directory, and removed the same way: at exit, or by a later run when
+        // this one was killed (the emulators in static properties are never stopped).
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("slbcert-tests-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        TestPKI.removeAtExit(directory.path)
         let errors = directory.appendingPathComponent("serve.stderr").path
         // --stop-on-eof: serve also stops when this process dies without stopping it (its stdin closes).
         child = try ChildProcess(python, ["-m", "slbcert_emulator.testing", "serve", "--stop-on-eof",
@@ -155,10 +159,24 @@ final class ChildProcess: @unchecked Sendable {
             descriptors.forEach { close($0) }
             throw HarnessError("posix_spawn_file_actions_addclosefrom_np is not available")
         }
+        // The child starts with no signal blocked and the default handling of the stop signals: it
+        // would otherwise inherit the mask of the spawning thread (test threads block SIGTERM), and a
+        // child that cannot receive SIGTERM is neither stopped by stop() nor by its own lifeline.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&stopSignals, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &stopSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         close(stdout[1])
         close(stdin[0])
         guard result == 0 else {

@@ -241,7 +241,8 @@ final class TestPKI: Sendable {
         }
     }
 
-    private static func removeAtExit(_ path: String) {
+    /// Removes `path` when the test process exits.
+    static func removeAtExit(_ path: String) {
         cleanupLock.lock()
         defer { cleanupLock.unlock() }
         if directoriesToRemove.isEmpty {
