@@ -329,7 +329,8 @@ class Emulator:
         with self._lock:
             if self.running:
                 return self
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Owner-only, as the emulator itself would make it: it will hold private keys.
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.tls:
                 devcerts.ensure(str(self.tls_dir))
             arguments = ["--host", self.host_address, "--port", str(self.requested_port),
