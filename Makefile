@@ -121,6 +121,10 @@ test-c: deps lib
 	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
 	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) SLBCERT_SIGNING_VECTORS=$(CURDIR)/$(SIGNING_VECTORS) \
 	    $(VALGRIND) $(BUILD)/tests/test_abi
+	$(CC) $(CWARN) Tests/c/test_deploy.c -o $(BUILD)/tests/test_deploy $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
+	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
+	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) SLBCERT_TEST_FIXTURE=$(CURDIR)/Tests/c/deploy_fixture.py \
+	    $(VALGRIND) $(BUILD)/tests/test_deploy
 
 test-symbols: lib
 	Tests/check-library.sh $(LIB) include/slbcert.h

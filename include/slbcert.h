@@ -90,9 +90,12 @@ typedef enum slbcert_status {
     SLBCERT_EPROTOCOL = -10,   /**< the answer was not what the API defines (HTML page, bad JSON) */
     SLBCERT_ERANGE = -11,      /**< an index is out of range */
     SLBCERT_EINTERNAL = -12,   /**< a bug in slbcert; please report it */
-    SLBCERT_EUNCONFIRMED = -13 /**< an upload may have been stored: its answer was lost and the call's
+    SLBCERT_EUNCONFIRMED = -13, /**< an upload may have been stored: its answer was lost and the call's
                                     deadline ended before it could tell. Nothing else was sent: run
                                     the same upload again, it finds the stored copy or uploads it. */
+    SLBCERT_EREFUSED = -14     /**< slbcert_client_deploy() refused its plan before changing anything: an SNI
+                                    domain the certificate does not cover, a load balancer or certificate id
+                                    that is not in the client's region, a locked instance (the reason says which) */
 } slbcert_status;
 
 /** @param status a status code, e.g. what a call returned; any int.
@@ -795,6 +798,233 @@ int slbcert_server_certificate_days_left(const slbcert_server_certificate *certi
  * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a bad argument, or the describe's failure.
  */
 int slbcert_client_expiring(slbcert_certificate_list **out, slbcert_client *client, int within_days, int64_t now_ms);
+/* Deploy: put a certificate on every listener and SNI domain that needs it, verify, roll back. */
+
+/** What a deploy or a rollback did (slbcert_client_deploy(), slbcert_client_rollback()). Immutable. */
+typedef struct slbcert_deploy_report slbcert_deploy_report;
+
+/** How a deploy or rollback ended (slbcert_deploy_report_outcome()). */
+typedef enum slbcert_deploy_outcome {
+    SLBCERT_DEPLOY_DEPLOYED = 1,          /**< every binding that needed it uses the new certificate, verified */
+    SLBCERT_DEPLOY_ALREADY_DEPLOYED = 2,  /**< nothing needed switching: the bindings already use it */
+    SLBCERT_DEPLOY_NOTHING_TO_DEPLOY = 3, /**< no binding uses a certificate it replaces, and it is bound nowhere */
+    SLBCERT_DEPLOY_ROLLED_BACK = 4,       /**< a step failed and every switched binding is back on its old certificate
+                                               (for slbcert_client_rollback(): everything is back) */
+    SLBCERT_DEPLOY_PARTIAL = 5,           /**< a step failed and not everything could be put back: the bindings
+                                               whose result is ::SLBCERT_BINDING_FAILED are left as they are */
+    SLBCERT_DEPLOY_PLANNED = 6            /**< a dry run: the bindings whose result is ::SLBCERT_BINDING_PLANNED
+                                               would be switched */
+} slbcert_deploy_outcome;
+
+/** What happened to one binding (slbcert_deploy_report_binding()). */
+typedef enum slbcert_binding_result {
+    SLBCERT_BINDING_SWITCHED = 1,    /**< now on the new certificate */
+    SLBCERT_BINDING_UNCHANGED = 2,   /**< already on the new certificate; nothing was sent */
+    SLBCERT_BINDING_ROLLED_BACK = 3, /**< switched (or tried) and back on its old certificate */
+    SLBCERT_BINDING_FAILED = 4,      /**< could not be put back: left on the new certificate or in an unknown state */
+    SLBCERT_BINDING_SKIPPED = 5,     /**< on an instance Kubernetes' cloud controller manages: not touched */
+    SLBCERT_BINDING_PLANNED = 6,     /**< a dry run would switch it */
+    SLBCERT_BINDING_PENDING = 7      /**< not attempted because an earlier step failed: still on its old certificate */
+} slbcert_binding_result;
+
+/** The version of ::slbcert_deploy_options this header declares. */
+#define SLBCERT_DEPLOY_OPTIONS_VERSION 1
+/**
+ * Options for slbcert_client_deploy(). Zero and NULL mean "the default". The time budgets
+ * (milliseconds; each 1 to 3600000; slbcert_deploy_option_range() reads the defaults):
+ *
+ * | field               | default | what it bounds                                                  |
+ * |---------------------|---------|-----------------------------------------------------------------|
+ * | busy_timeout_ms     | 180000  | waiting out an instance's busy answers (ServiceIsConfiguring...) |
+ * | rollback_timeout_ms | 300000  | the same while putting bindings back after a failure            |
+ * | reference_timeout_ms| 180000  | a delete waiting out a reference that outlives the unbind       |
+ * | tls_timeout_ms      | 30000   | the TLS check polling until the new certificate is served       |
+ */
+typedef struct slbcert_deploy_options {
+    unsigned int version;                  /**< SLBCERT_DEPLOY_OPTIONS_VERSION */
+    const char *const *replace_ids;        /**< @p replace_count ServerCertificateIds to replace, or NULL: every other
+                                                certificate of the region whose names (CN and DNS SANs) the new one
+                                                covers, unless it expires later than the new one */
+    size_t replace_count;                  /**< at most 100 */
+    const char *const *load_balancer_ids;  /**< @p load_balancer_count LoadBalancerIds to work on, or NULL: all of
+                                                the region */
+    size_t load_balancer_count;            /**< at most 100 */
+    int delete_old;                        /**< non-zero: after a verified deploy, delete the replaced certificates
+                                                nothing references any more (the only step with no way back) */
+    int verify_tls;                        /**< non-zero: also check by TLS handshake what each listener serves */
+    int force_managed;                     /**< non-zero: also switch instances Kubernetes' cloud controller manages */
+    int dry_run;                           /**< non-zero: plan only; upload nothing, change nothing */
+    const char *journal_path;              /**< the journal file, or NULL: one in the state directory
+                                                ($SLBCERT_STATE_DIR, $STATE_DIRECTORY, $XDG_STATE_HOME/slbcert or
+                                                ~/.local/state/slbcert, in its deploy/ folder) */
+    const char *name;                      /**< ServerCertificateName for the upload, or NULL */
+    long busy_timeout_ms;                  /**< see the table above */
+    long rollback_timeout_ms;              /**< see the table above */
+    long reference_timeout_ms;             /**< see the table above */
+    long tls_timeout_ms;                   /**< see the table above */
+} slbcert_deploy_options;
+/** An initialiser of ::slbcert_deploy_options: this header's version, every field "the default". */
+#define SLBCERT_DEPLOY_OPTIONS_INIT { SLBCERT_DEPLOY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0 }
+/**
+ * Fills @p options with defaults.
+ * @param options the struct to fill.
+ * @param version SLBCERT_DEPLOY_OPTIONS_VERSION (or an older version: only its fields are written).
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for NULL or an unknown version.
+ */
+int slbcert_deploy_options_init(slbcert_deploy_options *options, unsigned int version);
+
+/**
+ * Reads one row of the budget table above from the library itself. Each out-parameter may be NULL.
+ * @param field         "busy_timeout_ms", "rollback_timeout_ms", "reference_timeout_ms" or "tls_timeout_ms".
+ * @param default_value receives the value 0 stands for.
+ * @param minimum       receives the smallest accepted value.
+ * @param maximum       receives the largest accepted value.
+ * @return ::SLBCERT_OK, or ::SLBCERT_EINVAL for NULL or another name.
+ */
+int slbcert_deploy_option_range(const char *field, long *default_value, long *minimum, long *maximum);
+
+/**
+ * Deploys a certificate: uploads it duplicate-safely, then switches every HTTPS listener default
+ * certificate and every SNI domain extension that uses a certificate it replaces, one at a time
+ * with the minimal parameters (waiting out busy answers within busy_timeout_ms), recording each
+ * switch in the journal (JSON lines, fsync'd) before the next. Then it reads every switched
+ * listener back (the new id is there; any other attribute the switch changed is set back alone and
+ * reported as drift) and, with verify_tls, makes a TLS handshake with each listener for each
+ * extension's domain and for a name no extension matches, comparing the served leaf's SHA-1 with
+ * the new certificate's (an unreachable listener is reported, not a failure). When a step fails,
+ * every switched binding is put back and checked. With delete_old, the replaced certificates
+ * nothing references any more are deleted, last.
+ *
+ * A run that was killed is completed by the same deploy again: it finds the unfinished journal of
+ * the same region and certificate (or the one at journal_path) and continues it.
+ *
+ * @param out     receives the report whenever a binding may have changed, including when a step
+ *                failed (outcome ::SLBCERT_DEPLOY_ROLLED_BACK or ::SLBCERT_DEPLOY_PARTIAL, with
+ *                slbcert_deploy_report_failure_status() saying why); free it with slbcert_deploy_report_free().
+ * @param client  the client; its region is the deploy's.
+ * @param bundle  the certificate and its key; an error finding, or a leaf outside its validity now,
+ *                is ::SLBCERT_EVALIDATION before anything is sent.
+ * @param options options, or NULL for the defaults.
+ * @return ::SLBCERT_OK with a report; or, with nothing changed and *out NULL: ::SLBCERT_EREFUSED for an
+ *         unsafe plan (an SNI domain the certificate does not cover, a load balancer or replaced id
+ *         not in the region, a locked instance: slbcert_last_error_reason() says which),
+ *         ::SLBCERT_EVALIDATION, ::SLBCERT_EINVAL (bad options, an unusable journal), or the status of
+ *         the request that failed while planning.
+ */
+int slbcert_client_deploy(slbcert_deploy_report **out, slbcert_client *client, const slbcert_bundle *bundle,
+                          const slbcert_deploy_options *options);
+
+/**
+ * Puts every binding a deploy journal records back on the certificate it had before the deploy,
+ * reading each listener first (a binding already back needs nothing; one someone else changed since
+ * is left alone and reported as failed) and again after. Running it again is harmless. Certificates
+ * the deploy deleted cannot come back.
+ * @param out          receives the report (outcome ::SLBCERT_DEPLOY_ROLLED_BACK or ::SLBCERT_DEPLOY_PARTIAL);
+ *                     free it with slbcert_deploy_report_free().
+ * @param client       a client of the journal's region.
+ * @param journal_path the journal a deploy wrote (slbcert_deploy_report_journal()).
+ * @return ::SLBCERT_OK with a report, or ::SLBCERT_EINVAL for a journal that cannot be read, is not a
+ *         deploy journal, is of another region or is in use by another run.
+ */
+int slbcert_client_rollback(slbcert_deploy_report **out, slbcert_client *client, const char *journal_path);
+
+/** Frees a report. NULL is a no-op. @param report the report. */
+void slbcert_deploy_report_free(slbcert_deploy_report *report);
+/** @param report the report. @return its ::slbcert_deploy_outcome, or -1 for NULL. */
+int slbcert_deploy_report_outcome(const slbcert_deploy_report *report);
+/** @param report the report. @return the outcome as the JSON names it ("deployed", "already-deployed",
+ *  "nothing-to-deploy", "rolled-back", "partial", "planned"); borrowed; NULL for NULL. */
+const char *slbcert_deploy_report_outcome_name(const slbcert_deploy_report *report);
+/** @param report the report. @return the new certificate's ServerCertificateId ("" in a dry run of a
+ *  certificate not stored yet); borrowed; NULL for NULL. */
+const char *slbcert_deploy_report_certificate_id(const slbcert_deploy_report *report);
+/** @param report the report. @return its SHA-1 fingerprint (lower-case hex with ':'); borrowed; NULL for NULL. */
+const char *slbcert_deploy_report_certificate_fingerprint(const slbcert_deploy_report *report);
+/** @param report the report. @return 1 when this deploy (or the earlier run of its journal) uploaded it, 0 when
+ *  it was already stored, -1 for NULL. */
+int slbcert_deploy_report_certificate_uploaded(const slbcert_deploy_report *report);
+/** @param report the report. @return the number of certificates the new one replaces (0 for NULL). */
+size_t slbcert_deploy_report_replaced_count(const slbcert_deploy_report *report);
+/** @param report the report. @param index from 0. @return replaced id @p index, borrowed; NULL when out of range. */
+const char *slbcert_deploy_report_replaced(const slbcert_deploy_report *report, size_t index);
+/** @param report the report. @return the number of bindings (listener defaults and domain extensions) (0 for NULL). */
+size_t slbcert_deploy_report_binding_count(const slbcert_deploy_report *report);
+/**
+ * Reads binding @p index. Each out-parameter may be NULL; strings are borrowed from the report.
+ * @param report              the report.
+ * @param index               from 0.
+ * @param load_balancer_id    receives the LoadBalancerId.
+ * @param listener_port       receives the ListenerPort.
+ * @param domain_extension_id receives the DomainExtensionId, or NULL for the listener's default certificate.
+ * @param domain              receives the extension's domain, or NULL for the default certificate.
+ * @param from                receives the certificate it used before the deploy.
+ * @param to                  receives the certificate the deploy puts there ("" in a dry run of a certificate
+ *                            not stored yet).
+ * @param result              receives a ::slbcert_binding_result.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL report, ::SLBCERT_ERANGE for a bad index.
+ */
+int slbcert_deploy_report_binding(const slbcert_deploy_report *report, size_t index, const char **load_balancer_id,
+                                  long *listener_port, const char **domain_extension_id, const char **domain,
+                                  const char **from, const char **to, int *result);
+/** @param report the report. @return the number of TLS handshakes made (0 for NULL or without verify_tls). */
+size_t slbcert_deploy_report_verified_count(const slbcert_deploy_report *report);
+/**
+ * Reads TLS check @p index. Each out-parameter may be NULL; strings are borrowed from the report.
+ * @param report      the report.
+ * @param index       from 0.
+ * @param address     receives the listener's address.
+ * @param port        receives its port.
+ * @param server_name receives the SNI name sent, or NULL when none was.
+ * @param fingerprint receives the served leaf's SHA-1, or NULL when the listener was unreachable.
+ * @param ok          receives 1 when the new certificate was served, 0 otherwise.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL report, ::SLBCERT_ERANGE for a bad index.
+ */
+int slbcert_deploy_report_verified(const slbcert_deploy_report *report, size_t index, const char **address, long *port,
+                                   const char **server_name, const char **fingerprint, int *ok);
+/** @param report the report. @return the number of certificates deleted (delete_old) (0 for NULL). */
+size_t slbcert_deploy_report_deleted_count(const slbcert_deploy_report *report);
+/** @param report the report. @param index from 0. @return deleted id @p index, borrowed; NULL when out of range. */
+const char *slbcert_deploy_report_deleted(const slbcert_deploy_report *report, size_t index);
+/** @param report the report. @return the journal file, borrowed; NULL when nothing was changed (or for NULL). */
+const char *slbcert_deploy_report_journal(const slbcert_deploy_report *report);
+/** @param report the report. @return the number of drifted attributes (0 for NULL). */
+size_t slbcert_deploy_report_drift_count(const slbcert_deploy_report *report);
+/**
+ * Reads drift @p index: a listener attribute a switch changed although it was not sent. Each
+ * out-parameter may be NULL; strings are borrowed from the report.
+ * @param report           the report.
+ * @param index            from 0.
+ * @param load_balancer_id receives the LoadBalancerId.
+ * @param listener_port    receives the ListenerPort.
+ * @param attribute        receives the attribute's name, e.g. "HealthCheckDomain".
+ * @param expected         receives its value before the switch (sent back).
+ * @param found            receives the value read after the switch.
+ * @param restored         receives 1 when sending it back restored it, 0 otherwise.
+ * @return ::SLBCERT_OK, ::SLBCERT_EINVAL for a NULL report, ::SLBCERT_ERANGE for a bad index.
+ */
+int slbcert_deploy_report_drift(const slbcert_deploy_report *report, size_t index, const char **load_balancer_id,
+                                long *listener_port, const char **attribute, const char **expected, const char **found,
+                                int *restored);
+/** @param report the report. @return the number of warnings (skipped instances, unreachable listeners,
+ *  certificates not deleted) (0 for NULL). */
+size_t slbcert_deploy_report_warning_count(const slbcert_deploy_report *report);
+/** @param report the report. @param index from 0. @return warning @p index, a sentence; borrowed; NULL when out of range. */
+const char *slbcert_deploy_report_warning(const slbcert_deploy_report *report, size_t index);
+/** @param report the report. @return the status of the step that failed (outcomes ROLLED_BACK of a deploy and
+ *  PARTIAL), or ::SLBCERT_OK when none did (and for NULL). */
+int slbcert_deploy_report_failure_status(const slbcert_deploy_report *report);
+/** @param report the report. @return what failed, a sentence ("" when nothing did); borrowed; NULL for NULL. */
+const char *slbcert_deploy_report_failure_message(const slbcert_deploy_report *report);
+/** @param report the report. @return the failed step's service Code (e.g. "ServiceIsConfiguring"), or ""; borrowed. */
+const char *slbcert_deploy_report_failure_service_code(const slbcert_deploy_report *report);
+/** @param report the report. @return the failed step's reason (slbcert_last_error_reason()'s codes, e.g.
+ *  "STILL_BUSY", "VERIFICATION_FAILED"), or ""; borrowed. */
+const char *slbcert_deploy_report_failure_reason(const slbcert_deploy_report *report);
+/** @param report the report. @return the failed request's RequestId, or ""; borrowed. */
+const char *slbcert_deploy_report_failure_request_id(const slbcert_deploy_report *report);
+/** @param report the report. @return the report as the JSON object `slbcert deploy --json` prints
+ *  (Outcome, Certificate, Replaced, Bindings, Verified, Deleted, Journal); borrowed; NULL for NULL. */
+const char *slbcert_deploy_report_json(const slbcert_deploy_report *report);
 /**@}*/
 
 #ifdef __cplusplus

@@ -18,6 +18,7 @@
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -49,4 +50,8 @@ static inline int slbcert_passphrase_cb(char *buf, int size, int rwflag, void *u
     return p->length;
 }
 static inline pem_password_cb *slbcert_passphrase_callback(void) { return slbcert_passphrase_cb; }
+/* SSL_set_tlsext_host_name is a macro over SSL_ctrl (the SNI name a deploy's TLS check sends). */
+static inline int slbcert_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
 #endif

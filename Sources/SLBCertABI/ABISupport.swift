@@ -174,6 +174,7 @@ extension SLBCertError.Kind {
         case .internal: return SLBCERT_EINTERNAL.rawValue
         case .outOfMemory: return SLBCERT_ENOMEM.rawValue
         case .unconfirmed: return SLBCERT_EUNCONFIRMED.rawValue
+        case .refused: return SLBCERT_EREFUSED.rawValue
         }
     }
 }

@@ -37,6 +37,7 @@ public func slbcert_strerror(_ status: Int32) -> UnsafePointer<CChar>? {
     case SLBCERT_ERANGE.rawValue: return staticText("index out of range")
     case SLBCERT_EINTERNAL.rawValue: return staticText("internal error")
     case SLBCERT_EUNCONFIRMED.rawValue: return staticText("the upload may have been stored; run it again to find out")
+    case SLBCERT_EREFUSED.rawValue: return staticText("the deploy's plan was refused; nothing was changed")
     default: return staticText("unknown status")
     }
 }
@@ -58,6 +59,7 @@ public func slbcert_error_name(_ status: Int32) -> UnsafePointer<CChar>? {
     case SLBCERT_ERANGE.rawValue: return staticText("SLBCERT_ERANGE")
     case SLBCERT_EINTERNAL.rawValue: return staticText("SLBCERT_EINTERNAL")
     case SLBCERT_EUNCONFIRMED.rawValue: return staticText("SLBCERT_EUNCONFIRMED")
+    case SLBCERT_EREFUSED.rawValue: return staticText("SLBCERT_EREFUSED")
     default: return staticText("SLBCERT_UNKNOWN")
     }
 }

@@ -25,6 +25,24 @@ enum CLIWording {
             error.hint = "The request URL is too long for the gateway: drop --placement query (the body placement is the default)."
         case .plainHTTPRefused:
             error.hint = "Use an https:// --endpoint (plain http is only for an emulator on loopback)."
+        case .domainNotCovered:
+            error.hint = "Deploy a certificate that also covers that domain, or leave its load balancer out with --load-balancer."
+        case .loadBalancerNotInRegion:
+            error.hint = "Check --load-balancer and --region: a deploy works on the load balancers of --region only."
+        case .certificateNotInRegion:
+            error.hint = "`slbcert list` shows the region's certificates; --replace takes ids from it (and --region must be theirs)."
+        case .loadBalancerLocked:
+            error.hint = "Unlock it first, or leave it out with --load-balancer."
+        case .stillBusy:
+            error.hint = "The instance stayed busy with another change: raise --busy-timeout, or run the same deploy again later."
+        case .journalLocked:
+            error.hint = "Another slbcert deploy or rollback is using this journal; wait for it, then run this again."
+        case .journalMismatch:
+            error.hint = "Pass another --journal, or finish the deploy it records (run it again) or undo it with `slbcert rollback FILE`."
+        case .journalUnusable:
+            error.hint = "Check the --journal path (or SLBCERT_STATE_DIR)."
+        case .noStateDirectory:
+            error.hint = "Pass --journal FILE, or set SLBCERT_STATE_DIR to a directory for the journals."
         default:
             break
         }

@@ -12,10 +12,17 @@ enum ExitStatus: Int32 {
     case service = 3
     case network = 4
     case credentials = 5
+    /// deploy: no listener or extension uses a certificate this one replaces, and it is bound nowhere.
+    case nothingToDeploy = 6
+    /// deploy: a step failed and every change was rolled back.
+    case rolledBack = 7
+    /// deploy or rollback: a step failed and putting everything back did not succeed (what is left is listed).
+    case partial = 8
 
     init(_ error: SLBCertError) {
         switch error.kind {
-        case .validation, .parse: self = .validation
+        // A refused deploy plan changed nothing, like a bundle that failed the checks.
+        case .validation, .parse, .refused: self = .validation
         case .service, .protocol: self = .service
         // Unconfirmed is transient like a timeout: running the same command again settles it.
         case .network, .tls, .timeout, .unconfirmed: self = .network
@@ -30,9 +37,11 @@ struct SLBCertCommand: ParsableCommand {
         commandName: "slbcert",
         abstract: "Check, sign and upload TLS server certificates to Alibaba Cloud Server Load Balancer.",
         discussion: """
-        Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks, \
-        3 the service answered with an error, 4 network/TLS/timeout (or an upload that may have \
-        been stored: run it again), 5 credentials.
+        Exit status: 0 success, 1 usage error, 2 the certificate/key failed the checks (or a \
+        deploy's plan was refused; nothing changed), 3 the service answered with an error, \
+        4 network/TLS/timeout (or an upload that may have been stored: run it again), \
+        5 credentials; deploy also: 6 nothing to deploy, 7 a step failed and every change was \
+        rolled back, 8 a step failed and the rollback is incomplete.
 
         Secrets are never taken from arguments: use the environment, profile files, or files/stdin.
 
@@ -41,10 +50,12 @@ struct SLBCertCommand: ParsableCommand {
           slbcert upload --cert fullchain.pem --key privkey.pem \\
                          --region cn-hangzhou --name www-2026
           slbcert list --region cn-hangzhou --json
+          slbcert deploy --cert fullchain.pem --key privkey.pem \\
+                         --region cn-hangzhou --verify-tls
         """,
         version: SLBCertVersion.string,
-        subcommands: [Inspect.self, Normalize.self, Upload.self, List.self, Rename.self, Delete.self, Sign.self,
-                      CheckExpiry.self])
+        subcommands: [Inspect.self, Normalize.self, Upload.self, Deploy.self, Rollback.self, List.self, Rename.self, Delete.self,
+                      Sign.self, CheckExpiry.self])
 }
 
 /// Thrown by commands that have already printed what went wrong and only need to exit.

@@ -384,6 +384,7 @@ static void test_status_names(void) {
         { SLBCERT_ERANGE, "SLBCERT_ERANGE" },
         { SLBCERT_EINTERNAL, "SLBCERT_EINTERNAL" },
         { SLBCERT_EUNCONFIRMED, "SLBCERT_EUNCONFIRMED" },
+        { SLBCERT_EREFUSED, "SLBCERT_EREFUSED" },
     };
     const size_t count = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < count; i++) {
@@ -402,7 +403,7 @@ static void test_status_names(void) {
         CHECK(slbcert_strerror(codes[i].status) == text, "slbcert_strerror(%d) is static (same pointer twice)",
               codes[i].status);
     }
-    const int unknown[] = { 1, 42, -14, -100, INT_MIN, INT_MAX };
+    const int unknown[] = { 1, 42, -15, -100, INT_MIN, INT_MAX };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         CHECK(str_eq(slbcert_strerror(unknown[i]), "unknown status"), "slbcert_strerror(%d) is \"unknown status\"",
               unknown[i]);

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -521,3 +522,117 @@ def test_service_runs_as_configured(pki, emulator, home, tmp_path):
         assert "warning" not in result.stderr, result
     assert len(emulator.admin.certificates()) == 1
     assert ACCESS_KEY_SECRET not in result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------------------------------ the deploy variant
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed_old_certificate(pki, emulator, load_balancers=1):
+    """An older certificate for the lineage's names on the default and an SNI domain of each load
+    balancer, as the previous renewal left them: what SLBCERT_DEPLOY=1 replaces."""
+    old_chain = pki.issue_leaf("www.cli.example", pki.sans, days=30)
+    answer = emulator.admin("POST", "seed", {
+        "AccessKeyId": ACCESS_KEY_ID, "RegionId": REGION,
+        "Certificates": [{"Ref": "old", "ServerCertificate": Path(old_chain).read_text(),
+                          "PrivateKey": Path(pki.key_pkcs1).read_text()}],
+        "LoadBalancers": [{"LoadBalancerSpec": "slb.s2.small", "Listeners": [
+            {"ListenerPort": free_port(), "ServerCertificate": "old",
+             "DomainExtensions": [{"Domain": "api.cli.example", "ServerCertificate": "old"}]}]}
+            for _ in range(load_balancers)]})
+    return answer["Certificates"]["old"]["ServerCertificateId"], [lb["LoadBalancerId"] for lb in answer["LoadBalancers"]]
+
+
+def bound_certificates(emulator):
+    """{load balancer id: {certificate ids its default and extensions use}}."""
+    found = {}
+    for listener in emulator.admin("GET", "listeners")["Listeners"]:
+        ids = found.setdefault(listener["LoadBalancerId"], set())
+        ids.add(listener["ServerCertificateId"])
+        ids.update(extension["ServerCertificateId"] for extension in listener["DomainExtensions"])
+    return found
+
+
+def new_certificate_id(emulator, pki):
+    [certificate] = [c for c in stored(emulator) if c["Leaf"] == pki.leaf]
+    return certificate["ServerCertificateId"]
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_certbot_hook_deploys_and_a_second_run_changes_nothing(pki, emulator, home, tmp_path, shell):
+    old, [lb] = seed_old_certificate(pki, emulator)
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage), "SLBCERT_DEPLOY": "1", "SLBCERT_DEPLOY_VERIFY_TLS": "1", **service_env(emulator)}
+    first = run_hook(CERTBOT_HOOK, home, env, shell=shell)
+    assert first.returncode == 0, first
+    new = new_certificate_id(emulator, pki)
+    upload_line, deploy_line = first.stdout.splitlines()
+    assert upload_line.startswith("slbcert certbot-deploy-hook: www.cli.example: Uploaded ")
+    assert deploy_line.startswith(f"slbcert certbot-deploy-hook: www.cli.example: deployed {new} "), first
+    assert "(journal " in deploy_line and str(home / ".local" / "state" / "slbcert" / "deploy") in deploy_line
+    assert bound_certificates(emulator) == {lb: {new}}
+
+    second = run_hook(CERTBOT_HOOK, home, env, shell=shell)
+    assert second.returncode == 0, second
+    assert second.stdout.splitlines()[1] == (f"slbcert certbot-deploy-hook: www.cli.example: already deployed: every "
+                                             f"listener and SNI domain that needs it uses {new}"), second
+    assert old in {c["ServerCertificateId"] for c in emulator.certificates()}, "the old one stays without DELETE_OLD"
+    assert_no_secrets(first.stdout + first.stderr + second.stdout + second.stderr, pki)
+
+
+def test_deploy_variant_exit_statuses_for_the_hook(pki, emulator, home, tmp_path):
+    lineage = make_lineage(pki, tmp_path / "live" / "www.cli.example")
+    env = {"RENEWED_LINEAGE": str(lineage), "SLBCERT_DEPLOY": "1", **service_env(emulator)}
+    # Nothing uses an older certificate for these names: uploaded, but nothing deployed.
+    empty = run_hook(CERTBOT_HOOK, home, env)
+    assert empty.returncode == 6, empty
+    assert "nothing to deploy: no listener or SNI domain uses a certificate" in empty.stderr, empty
+    assert len(empty.stdout.splitlines()) == 1 and "Uploaded " in empty.stdout
+
+    # The second switch fails: every change is rolled back.
+    emulator.reset()
+    old, [lb] = seed_old_certificate(pki, emulator)
+    emulator.admin("POST", "faults", [{"action": "SetDomainExtensionAttribute", "fault": "internal", "times": 20}])
+    failed = run_hook(CERTBOT_HOOK, home, env)
+    assert failed.returncode == 7, failed
+    assert "slbcert deploy failed and rolled every change back; the listeners keep their old certificate" in failed.stderr
+    assert bound_certificates(emulator) == {lb: {old}}
+
+
+def test_acme_sh_deploy_limited_to_named_load_balancers_with_delete_old(pki, emulator, home):
+    old, [first, second] = seed_old_certificate(pki, emulator, load_balancers=2)
+    domain_dir = home / ".acme.sh" / "www.cli.example"
+    env = {**make_acme_domain(pki, domain_dir), **service_env(emulator), "SLBCERT_DEPLOY": "1",
+           "SLBCERT_DEPLOY_LOAD_BALANCERS": first, "SLBCERT_DEPLOY_DELETE_OLD": "1"}
+    result = run_hook(ACME_HOOK, home, env, cwd=domain_dir)
+    assert result.returncode == 0, result
+    new = new_certificate_id(emulator, pki)
+    assert bound_certificates(emulator) == {first: {new}, second: {old}}
+    assert "is not deleted: it is still used by" in result.stderr, "the other load balancer still uses the old one"
+    env["SLBCERT_DEPLOY_LOAD_BALANCERS"] = f"{first} {second}"
+    both = run_hook(ACME_HOOK, home, env, cwd=domain_dir)
+    assert both.returncode == 0, both
+    assert bound_certificates(emulator) == {first: {new}, second: {new}}
+    assert old not in {c["ServerCertificateId"] for c in emulator.certificates()}
+
+
+def test_service_deploys_with_its_state_directory(pki, emulator, home, tmp_path):
+    """The unit with SLBCERT_DEPLOY=1: the journal goes to StateDirectory=, which systemd passes as
+    STATE_DIRECTORY (the home directory is read-only there)."""
+    settings = unit_settings(SERVICE)
+    assert values(settings, "Service", "StateDirectory") == ["slbcert"]
+    assert "#SLBCERT_DEPLOY=1" in ENV_EXAMPLE.read_text()
+    old, [lb] = seed_old_certificate(pki, emulator)
+    lineage = make_lineage(pki, tmp_path / "letsencrypt" / "live" / "www.cli.example")
+    state = tmp_path / "var-lib-slbcert"
+    state.mkdir(mode=0o700)
+    env = {"SLBCERT_LINEAGE": str(lineage), **service_env(emulator), "SLBCERT_DEPLOY": "1", "STATE_DIRECTORY": str(state)}
+    result = run_hook(CERTBOT_HOOK, home, env)
+    assert result.returncode == 0, result
+    journals = list((state / "deploy").glob("deploy-*.jsonl"))
+    assert len(journals) == 1 and str(journals[0]) in result.stdout, result
+    assert bound_certificates(emulator) == {lb: {new_certificate_id(emulator, pki)}}

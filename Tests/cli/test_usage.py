@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-SUBCOMMANDS = ["inspect", "normalize", "upload", "list", "rename", "delete", "sign"]
-SERVICE_COMMANDS = ["upload", "list", "rename", "delete"]
+SUBCOMMANDS = ["inspect", "normalize", "upload", "deploy", "rollback", "list", "rename", "delete", "sign"]
+SERVICE_COMMANDS = ["upload", "deploy", "rollback", "list", "rename", "delete"]
 
 
 def test_version(cli):

@@ -28,6 +28,11 @@
 # Logs one line on stdout when it succeeds. On failure slbcert's error (and hint) goes to stderr
 # and the script exits with slbcert's status (2 certificate/key refused, 3 service error,
 # 4 network/TLS, 5 credentials; 1 usage or setup); acme.sh then logs "Reload error for: <domain>".
+#
+# With SLBCERT_DEPLOY=1 the script also puts the certificate on every HTTPS listener and SNI domain
+# that uses a certificate it replaces (slbcert deploy), and exits with its status as well: 6 nothing
+# to deploy, 7 a step failed and every change was rolled back, 8 the rollback is incomplete (see
+# slbcert-hook-common.sh).
 set -u
 slbcert_hook="slbcert acme-sh-reloadcmd"
 

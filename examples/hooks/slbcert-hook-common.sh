@@ -8,6 +8,12 @@
 # which names the certificate after DOMAIN and the date, uploads the pair with `slbcert upload --json`
 # (duplicate-safe: a certificate the region already holds is not uploaded again), reads the result
 # from the JSON and logs one line. It returns 0, or slbcert's exit status when the upload failed.
+# With SLBCERT_DEPLOY=1 it then puts the certificate on every HTTPS listener and SNI domain that
+# uses a certificate it replaces (`slbcert deploy --json`) and logs a second line; it returns
+# slbcert deploy's exit status: 0 deployed (or already deployed), 6 nothing to deploy (no listener
+# uses a certificate this one replaces: bind it once by hand, later renewals follow it), 7 a step
+# failed and every change was rolled back (the listeners keep the old certificate), 8 a step failed
+# and the rollback is incomplete (the line names the journal for `slbcert rollback`).
 #
 # Settings, all optional, from the environment:
 #   SLBCERT_REGION     the region of the load balancers (else ALIBABA_CLOUD_REGION_ID, then the
@@ -16,6 +22,12 @@
 #   SLBCERT_ENDPOINT   the API endpoint URL (default: the region's)
 #   SLBCERT_CA_BUNDLE  a CA bundle to verify the endpoint with
 #   SLBCERT_BIN        the slbcert executable (default: slbcert on PATH)
+#   SLBCERT_DEPLOY     1: also deploy the certificate (see above)
+#   SLBCERT_DEPLOY_LOAD_BALANCERS  with SLBCERT_DEPLOY: only these load balancer ids (space-separated)
+#   SLBCERT_DEPLOY_DELETE_OLD      1: afterwards delete the replaced certificates nothing uses any more
+#   SLBCERT_DEPLOY_VERIFY_TLS      1: also check each listener by TLS handshake
+#   SLBCERT_STATE_DIR  where slbcert keeps its deploy journals (default: systemd's STATE_DIRECTORY,
+#                      then ~/.local/state/slbcert)
 # Credentials come from slbcert's usual chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, the profile
 # files, the ECS instance role), never from arguments.
 #
@@ -82,7 +94,30 @@ slbcert_upload() {
     fi
 }
 
-# slbcert_hook_run DOMAIN FULLCHAIN KEY: upload, then log one line on stdout.
+# slbcert_deploy DOMAIN FULLCHAIN KEY: runs `slbcert deploy --json` and sets slbcert_outcome and
+# slbcert_journal from its report. Returns slbcert deploy's exit status.
+slbcert_deploy() {
+    slbcert_domain=$1
+    set -- deploy --json --cert "$2" --key "$3" --name "$(slbcert_name_for "$1")"
+    if [ -n "${SLBCERT_REGION:-}" ]; then set -- "$@" --region "$SLBCERT_REGION"; fi
+    if [ -n "${SLBCERT_PROFILE:-}" ]; then set -- "$@" --profile "$SLBCERT_PROFILE"; fi
+    if [ -n "${SLBCERT_ENDPOINT:-}" ]; then set -- "$@" --endpoint "$SLBCERT_ENDPOINT"; fi
+    if [ -n "${SLBCERT_CA_BUNDLE:-}" ]; then set -- "$@" --ca-bundle "$SLBCERT_CA_BUNDLE"; fi
+    for slbcert_lb in ${SLBCERT_DEPLOY_LOAD_BALANCERS:-}; do set -- "$@" --load-balancer "$slbcert_lb"; done
+    if [ "${SLBCERT_DEPLOY_DELETE_OLD:-}" = 1 ]; then set -- "$@" --delete-old; fi
+    if [ "${SLBCERT_DEPLOY_VERIFY_TLS:-}" = 1 ]; then set -- "$@" --verify-tls; fi
+
+    # The report is on stdout whatever the outcome (6, 7 and 8 included); errors and warnings on stderr.
+    slbcert_answer=$("${SLBCERT_BIN:-slbcert}" "$@")
+    slbcert_status=$?
+    slbcert_outcome=$(printf '%s\n' "$slbcert_answer" | slbcert_json_member Outcome)
+    slbcert_journal=$(printf '%s\n' "$slbcert_answer" | slbcert_json_member Journal)
+    if [ "$slbcert_journal" = null ]; then slbcert_journal=; fi
+    return "$slbcert_status"
+}
+
+# slbcert_hook_run DOMAIN FULLCHAIN KEY: upload, then log one line on stdout; with SLBCERT_DEPLOY=1,
+# deploy and log a second line (or a line on stderr when the deploy did not succeed).
 slbcert_hook_run() {
     slbcert_upload "$1" "$2" "$3" || return
     if [ "$slbcert_uploaded" = true ]; then
@@ -91,6 +126,22 @@ slbcert_hook_run() {
         slbcert_result="Already present as $slbcert_certificate_id"
     fi
     echo "$slbcert_hook: $1: $slbcert_result (name $slbcert_stored_name, region $slbcert_region)"
-    # A step that uses the stored certificate (the planned SLBCERT_DEPLOY=1 variant, which puts it on
-    # listeners) goes here: after the upload and its log line, reading the slbcert_* results above.
+    [ "${SLBCERT_DEPLOY:-}" = 1 ] || return 0
+
+    slbcert_deploy "$1" "$2" "$3"
+    slbcert_status=$?
+    slbcert_where=${slbcert_journal:+ (journal $slbcert_journal)}
+    case $slbcert_status in
+        0)
+            if [ "$slbcert_outcome" = already-deployed ]; then
+                echo "$slbcert_hook: $1: already deployed: every listener and SNI domain that needs it uses $slbcert_certificate_id"
+            else
+                echo "$slbcert_hook: $1: deployed $slbcert_certificate_id to every listener and SNI domain that used a certificate it replaces$slbcert_where"
+            fi ;;
+        6) echo "$slbcert_hook: $1: nothing to deploy: no listener or SNI domain uses a certificate $slbcert_certificate_id replaces; bind it once by hand (later renewals follow it)" >&2 ;;
+        7) echo "$slbcert_hook: $1: slbcert deploy failed and rolled every change back; the listeners keep their old certificate$slbcert_where" >&2 ;;
+        8) echo "$slbcert_hook: $1: slbcert deploy failed and could not roll everything back: run slbcert rollback ${slbcert_journal:-JOURNAL} to finish" >&2 ;;
+        *) echo "$slbcert_hook: $1: slbcert deploy failed (exit status $slbcert_status)" >&2 ;;
+    esac
+    return "$slbcert_status"
 }

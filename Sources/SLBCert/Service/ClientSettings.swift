@@ -38,6 +38,9 @@ public struct ClientSettings: Sendable {
     /// Appended to the User-Agent "slbcert/VERSION (OS; ARCH)".
     public var userAgentSuffix: String?
     public var logger: Logger?
+    /// Where deploy journals are kept (in its `deploy/` folder); nil: SLBCERT_STATE_DIR, then
+    /// systemd's STATE_DIRECTORY, then $XDG_STATE_HOME/slbcert, then ~/.local/state/slbcert.
+    public var stateDirectory: String?
     /// The environment the defaults are read from; nil: the process environment.
     public var environment: [String: String]?
 
@@ -118,6 +121,9 @@ public struct ClientConfiguration: Sendable {
     public let uploadSettleMilliseconds: Int
     public let retry: RetryPolicy
     public let logger: Logger?
+    /// Where deploy journals are kept by default, or nil when neither the settings nor the
+    /// environment name a place (a deploy then needs an explicit journal path).
+    public let stateDirectory: String?
     let serializationScope: String
 
     init(_ settings: ClientSettings) throws(SLBCertError) {
@@ -182,5 +188,16 @@ public struct ClientConfiguration: Sendable {
         self.retry = retry
         logger = settings.logger
         serializationScope = settings.serializationScope ?? baseURL
+        stateDirectory = settings.stateDirectory.flatMap { $0.isEmpty ? nil : $0 } ?? Self.stateDirectory(setting)
+    }
+
+    /// The first of: SLBCERT_STATE_DIR, systemd's STATE_DIRECTORY (its first entry), $XDG_STATE_HOME/slbcert,
+    /// $HOME/.local/state/slbcert. Only absolute paths count (a relative one would depend on the working directory).
+    private static func stateDirectory(_ setting: (String) -> String?) -> String? {
+        let candidates = [setting("SLBCERT_STATE_DIR"),
+                          setting("STATE_DIRECTORY").map { String($0.split(separator: ":").first ?? "") },
+                          setting("XDG_STATE_HOME").map { $0 + "/slbcert" },
+                          setting("HOME").map { $0 + "/.local/state/slbcert" }]
+        return candidates.compactMap { $0 }.first { $0.hasPrefix("/") }
     }
 }

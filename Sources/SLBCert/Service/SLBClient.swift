@@ -169,7 +169,7 @@ public final class SLBClient: Sendable {
     // MARK: Upload parameters
 
     /// A bundle parsed without its key cannot be uploaded; say so with the finding code callers match on.
-    private static var missingKeyError: SLBCertError {
+    static var missingKeyError: SLBCertError {
         let finding = Finding(.error, .noPrivateKey, "An upload needs the certificate's private key; none was given.")
         var error = SLBCertError(.validation, finding.message)
         error.findings = [finding]

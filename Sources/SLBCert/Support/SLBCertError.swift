@@ -19,6 +19,7 @@ public struct SLBCertError: Error, CustomStringConvertible, Sendable, Equatable 
         case `internal`
         case outOfMemory       // an allocation (ours, OpenSSL's or libcurl's) failed
         case unconfirmed       // an upload may have been stored, and the call ran out of time to find out
+        case refused           // a deploy's plan is unsafe (or names what is not there); nothing was changed
     }
 
     /// Why, in a form interfaces match on to phrase their own advice (the CLI names its flags, C its
@@ -41,6 +42,17 @@ public struct SLBCertError: Error, CustomStringConvertible, Sendable, Equatable 
         case tlsFailed = "TLS_FAILED"
         case connectionFailed = "CONNECTION_FAILED"
         case urlTooLong = "URL_TOO_LONG"
+        // Deploy and rollback.
+        case domainNotCovered = "DOMAIN_NOT_COVERED"
+        case loadBalancerNotInRegion = "LOAD_BALANCER_NOT_IN_REGION"
+        case certificateNotInRegion = "CERTIFICATE_NOT_IN_REGION"
+        case loadBalancerLocked = "LOAD_BALANCER_LOCKED"
+        case stillBusy = "STILL_BUSY"
+        case verificationFailed = "VERIFICATION_FAILED"
+        case journalUnusable = "JOURNAL_UNUSABLE"
+        case journalLocked = "JOURNAL_LOCKED"
+        case journalMismatch = "JOURNAL_MISMATCH"
+        case noStateDirectory = "NO_STATE_DIRECTORY"
     }
 
     public var kind: Kind

@@ -30,6 +30,7 @@ STATUSES = {
     -11: ("SLBCERT_ERANGE", slbcert.OutOfRange),
     -12: ("SLBCERT_EINTERNAL", slbcert.InternalError),
     -13: ("SLBCERT_EUNCONFIRMED", slbcert.UnconfirmedError),
+    -14: ("SLBCERT_EREFUSED", slbcert.RefusedError),
 }
 
 

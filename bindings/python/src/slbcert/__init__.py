@@ -22,9 +22,10 @@ from . import _ffi
 from .bundle import MAX_INPUT_BYTES, Bundle, Certificate, Finding, Severity
 from .client import Client, LogLevel, ServerCertificate, UploadOutcome, UploadResult
 from .credentials import Credentials
-from .errors import (CredentialsError, InternalError, InvalidArgument, NetworkError, OutOfMemory, OutOfRange,
-                     ParseError, ProtocolError, ServiceError, SlbcertError, TimeoutError, TLSError, UnconfirmedError,
-                     ValidationError)
+from .deploy import BindingResult, DeployBinding, DeployOutcome, DeployReport, Drift, TLSCheck
+from .errors import (CredentialsError, DeployFailedError, InternalError, InvalidArgument, NetworkError, OutOfMemory,
+                     OutOfRange, ParseError, ProtocolError, RefusedError, ServiceError, SlbcertError, TimeoutError,
+                     TLSError, UnconfirmedError, ValidationError)
 from .signing import SignedRequest, redact, sign
 
 __version__ = ".".join(map(str, _ffi.BINDING_VERSION))
@@ -57,7 +58,8 @@ __all__ = [
     "Bundle", "Certificate", "Finding", "Severity", "MAX_INPUT_BYTES",
     "Client", "ServerCertificate", "UploadResult", "UploadOutcome", "LogLevel",
     "Credentials", "sign", "redact", "SignedRequest",
+    "DeployReport", "DeployOutcome", "DeployBinding", "BindingResult", "TLSCheck", "Drift",
     "SlbcertError", "InvalidArgument", "OutOfMemory", "ParseError", "ValidationError", "CredentialsError",
     "ServiceError", "NetworkError", "TLSError", "TimeoutError", "ProtocolError", "OutOfRange", "InternalError",
-    "UnconfirmedError", "library_path", "library_version", "library_version_number", "strerror", "error_name", "__version__",
+    "UnconfirmedError", "RefusedError", "DeployFailedError", "library_path", "library_version", "library_version_number", "strerror", "error_name", "__version__",
 ]

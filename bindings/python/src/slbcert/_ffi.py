@@ -68,6 +68,10 @@ class slbcert_upload_result(Structure):
     """Opaque ``slbcert_upload_result``."""
 
 
+class slbcert_deploy_report(Structure):
+    """Opaque ``slbcert_deploy_report``."""
+
+
 BundleP = POINTER(slbcert_bundle)
 CertificateP = POINTER(slbcert_certificate)
 CredentialsP = POINTER(slbcert_credentials)
@@ -76,6 +80,7 @@ ClientP = POINTER(slbcert_client)
 ServerCertificateP = POINTER(slbcert_server_certificate)
 CertificateListP = POINTER(slbcert_certificate_list)
 UploadResultP = POINTER(slbcert_upload_result)
+DeployReportP = POINTER(slbcert_deploy_report)
 StringArray = POINTER(c_char_p)
 
 #: ``typedef void (*slbcert_log_fn)(void *user_data, int level, const char *line);``
@@ -159,11 +164,33 @@ class DescribeOptions(Structure):
     ]
 
 
+class DeployOptions(Structure):
+    """``slbcert_deploy_options``."""
+    _fields_ = [
+        ("version", c_uint),
+        ("replace_ids", StringArray),
+        ("replace_count", c_size_t),
+        ("load_balancer_ids", StringArray),
+        ("load_balancer_count", c_size_t),
+        ("delete_old", c_int),
+        ("verify_tls", c_int),
+        ("force_managed", c_int),
+        ("dry_run", c_int),
+        ("journal_path", c_char_p),
+        ("name", c_char_p),
+        ("busy_timeout_ms", c_long),
+        ("rollback_timeout_ms", c_long),
+        ("reference_timeout_ms", c_long),
+        ("tls_timeout_ms", c_long),
+    ]
+
+
 CHECK_OPTIONS_VERSION = 1
 SIGN_OPTIONS_VERSION = 1
 CLIENT_OPTIONS_VERSION = 2
 UPLOAD_OPTIONS_VERSION = 1
 DESCRIBE_OPTIONS_VERSION = 1
+DEPLOY_OPTIONS_VERSION = 1
 
 SEVERITY_WARNING = 1
 SEVERITY_ERROR = 2
@@ -419,6 +446,40 @@ FUNCTIONS: Sequence[Tuple[str, Any, List[Any], Callable[..., Any]]] = (
     ("slbcert_server_certificate_tag", c_int, [ServerCertificateP, c_size_t, _cchar_pp, _cchar_pp], _STATUS),
     ("slbcert_server_certificate_days_left", c_int, [ServerCertificateP, c_int64, POINTER(c_int64)], _STATUS),
     ("slbcert_client_expiring", c_int, [POINTER(CertificateListP), ClientP, c_int, c_int64], _STATUS),
+    # Deploy
+    ("slbcert_deploy_options_init", c_int, [POINTER(DeployOptions), c_uint], _STATUS),
+    ("slbcert_deploy_option_range", c_int, [c_char_p, POINTER(c_long), POINTER(c_long), POINTER(c_long)], _STATUS),
+    ("slbcert_client_deploy", c_int, [POINTER(DeployReportP), ClientP, BundleP, POINTER(DeployOptions)], _STATUS),
+    ("slbcert_client_rollback", c_int, [POINTER(DeployReportP), ClientP, c_char_p], _STATUS),
+    ("slbcert_deploy_report_free", None, [DeployReportP], _VOID),
+    ("slbcert_deploy_report_outcome", c_int, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_outcome_name", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_certificate_id", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_certificate_fingerprint", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_certificate_uploaded", c_int, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_replaced_count", c_size_t, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_replaced", c_char_p, [DeployReportP, c_size_t], _TEXT),
+    ("slbcert_deploy_report_binding_count", c_size_t, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_binding", c_int,
+     [DeployReportP, c_size_t, _cchar_pp, POINTER(c_long), _cchar_pp, _cchar_pp, _cchar_pp, _cchar_pp, POINTER(c_int)],
+     _STATUS),
+    ("slbcert_deploy_report_verified_count", c_size_t, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_verified", c_int,
+     [DeployReportP, c_size_t, _cchar_pp, POINTER(c_long), _cchar_pp, _cchar_pp, POINTER(c_int)], _STATUS),
+    ("slbcert_deploy_report_deleted_count", c_size_t, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_deleted", c_char_p, [DeployReportP, c_size_t], _TEXT),
+    ("slbcert_deploy_report_journal", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_drift_count", c_size_t, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_drift", c_int,
+     [DeployReportP, c_size_t, _cchar_pp, POINTER(c_long), _cchar_pp, _cchar_pp, _cchar_pp, POINTER(c_int)], _STATUS),
+    ("slbcert_deploy_report_warning_count", c_size_t, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_warning", c_char_p, [DeployReportP, c_size_t], _TEXT),
+    ("slbcert_deploy_report_failure_status", c_int, [DeployReportP], _VALUE),
+    ("slbcert_deploy_report_failure_message", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_failure_service_code", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_failure_reason", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_failure_request_id", c_char_p, [DeployReportP], _TEXT),
+    ("slbcert_deploy_report_json", c_char_p, [DeployReportP], _TEXT),
 )
 
 

@@ -17,10 +17,12 @@ from . import _ffi
 from ._ffi import HandleOwner, lib
 from .bundle import Bundle, datetime_from_ms, ms_from_datetime
 from .credentials import Credentials, SecretInput
-from .errors import InvalidArgument, ValidationError
+from .deploy import DeployOutcome, DeployReport
+from .errors import DeployFailedError, InvalidArgument, RefusedError, ValidationError
 from .signing import placement_code, signature_version_code
 
 __all__ = ["Client", "ServerCertificate", "CertificateList", "UploadResult", "UploadOutcome", "LogLevel"]
+# DeployReport and its parts live in slbcert.deploy.
 
 Tags = Union[Mapping[str, str], Sequence[Tuple[str, str]]]
 #: Describe filters: a value of None matches any value of the key.
@@ -253,7 +255,21 @@ def _count(value: Optional[int]) -> int:
 _KEYWORDS = {"connect_timeout_ms": "connect_timeout", "request_timeout_ms": "timeout", "upload_timeout_ms": "upload_timeout",
              "deadline_ms": "deadline", "upload_settle_ms": "upload_settle", "max_attempts": "max_attempts",
              "region_id": "region", "endpoint": "endpoint", "user_agent_suffix": "user_agent_suffix",
-             "ca_bundle": "ca_bundle"}
+             "ca_bundle": "ca_bundle",
+             # deploy
+             "busy_timeout_ms": "busy_timeout", "rollback_timeout_ms": "rollback_timeout",
+             "reference_timeout_ms": "reference_timeout", "tls_timeout_ms": "tls_timeout", "replace_ids": "replace",
+             "load_balancer_ids": "load_balancers", "journal_path": "journal"}
+_DEPLOY_BUDGETS = {"busy_timeout_ms", "rollback_timeout_ms", "reference_timeout_ms", "tls_timeout_ms"}
+#: What to do about a refused deploy plan, in this binding's keywords (the library words it for C).
+_REFUSAL_HINTS = {
+    "DOMAIN_NOT_COVERED": "Deploy a certificate that also covers that domain, or leave its load balancer out "
+                          "with load_balancers=.",
+    "LOAD_BALANCER_NOT_IN_REGION": "Check load_balancers= and the client's region: a deploy works on the load "
+                                   "balancers of its region only.",
+    "CERTIFICATE_NOT_IN_REGION": "client.describe() lists the region's certificates; replace= takes ids from it.",
+    "LOAD_BALANCER_LOCKED": "Unlock it first, or leave it out with load_balancers=.",
+}
 
 
 def _reword(error: InvalidArgument, given: Mapping[str, Any]) -> InvalidArgument:
@@ -264,7 +280,8 @@ def _reword(error: InvalidArgument, given: Mapping[str, Any]) -> InvalidArgument
     message = error.message
     if error.reason == "SETTING_OUT_OF_RANGE":
         default, low, high = c_long(), c_long(), c_long()
-        lib.slbcert_client_option_range(error.argument.encode(), byref(default), byref(low), byref(high))
+        ranges = lib.slbcert_deploy_option_range if error.argument in _DEPLOY_BUDGETS else lib.slbcert_client_option_range
+        ranges(error.argument.encode(), byref(default), byref(low), byref(high))
         if error.argument.endswith("_ms"):
             message = (f"{keyword}={given.get(keyword)!r} is out of range: it must be {low.value / 1000:g} to "
                        f"{high.value / 1000:g} seconds (default {default.value / 1000:g}), or None for the default")
@@ -508,7 +525,113 @@ class Client(HandleOwner):
         with self._handle.use() as client:
             lib.slbcert_client_delete(client, _ffi.cstr(server_certificate_id, "server_certificate_id"))
 
+    def deploy(self, bundle: Bundle, replace: Sequence[str] = (), load_balancers: Sequence[str] = (), *,
+               delete_old: bool = False, verify_tls: bool = False, force_managed: bool = False, dry_run: bool = False,
+               journal: Union[str, "os.PathLike[str]", None] = None, name: Optional[str] = None,
+               busy_timeout: Optional[float] = None, rollback_timeout: Optional[float] = None,
+               reference_timeout: Optional[float] = None, tls_timeout: Optional[float] = None) -> DeployReport:
+        """Put the certificate on every HTTPS listener and SNI domain that uses one it replaces
+        (``slbcert_client_deploy``).
+
+        Uploads it duplicate-safely, switches each binding with the minimal parameters (waiting out
+        busy answers), records each switch in the journal before the next, reads every switched
+        listener back and, with ``verify_tls``, checks what each serves by TLS handshake. A failed
+        step puts every switched binding back. A killed run is completed by calling this again.
+
+        Args:
+            bundle: a :class:`Bundle` with a key and no error finding.
+            replace: ServerCertificateIds to replace; empty: every other certificate of the region whose
+                names the new one covers (unless it expires later).
+            load_balancers: only these LoadBalancerIds; empty: all of the region.
+            delete_old: after a verified deploy, delete the replaced certificates nothing references any more.
+            verify_tls: also check by TLS handshake that each listener serves the new certificate.
+            force_managed: also switch instances Kubernetes' cloud controller manages.
+            dry_run: plan only (outcome ``PLANNED``); upload nothing, change nothing.
+            journal: the journal file; ``None``: one in the state directory (``SLBCERT_STATE_DIR``, ...).
+            name: ServerCertificateName for the upload.
+            busy_timeout, rollback_timeout, reference_timeout, tls_timeout: the budgets in seconds
+                (``None``: the library's defaults, 180, 300, 180 and 30).
+
+        Returns:
+            A :class:`DeployReport`: ``DEPLOYED``, ``ALREADY_DEPLOYED``, ``NOTHING_TO_DEPLOY`` or ``PLANNED``.
+
+        Raises:
+            DeployFailedError: a step failed after bindings may have changed; ``.report`` is ``ROLLED_BACK``
+                (everything is back) or ``PARTIAL`` (the ``FAILED`` bindings are not).
+            RefusedError: the plan was refused before anything changed (``reason`` says why).
+            ValidationError: the bundle has an error finding, or its leaf is not valid now.
+            ServiceError, NetworkError, TLSError, TimeoutError, CredentialsError, InvalidArgument.
+        """
+        if not isinstance(bundle, Bundle):
+            raise TypeError(f"bundle must be a slbcert.Bundle, not {type(bundle).__name__}")
+        options = _ffi.DeployOptions()
+        lib.slbcert_deploy_options_init(byref(options), _ffi.DEPLOY_OPTIONS_VERSION)
+        replace_ids = [_ffi.cstr(item, "replace") for item in ([replace] if isinstance(replace, str) else replace)]
+        balancer_ids = [_ffi.cstr(item, "load_balancers")
+                        for item in ([load_balancers] if isinstance(load_balancers, str) else load_balancers)]
+        options.replace_ids, options.replace_count = (_ffi.string_array(replace_ids), len(replace_ids)) if replace_ids else (None, 0)
+        options.load_balancer_ids, options.load_balancer_count = ((_ffi.string_array(balancer_ids), len(balancer_ids))
+                                                                  if balancer_ids else (None, 0))
+        options.delete_old, options.verify_tls = int(bool(delete_old)), int(bool(verify_tls))
+        options.force_managed, options.dry_run = int(bool(force_managed)), int(bool(dry_run))
+        options.journal_path = _ffi.cstr(journal, "journal")
+        options.name = _ffi.cstr(name, "name")
+        options.busy_timeout_ms = _milliseconds(busy_timeout)
+        options.rollback_timeout_ms = _milliseconds(rollback_timeout)
+        options.reference_timeout_ms = _milliseconds(reference_timeout)
+        options.tls_timeout_ms = _milliseconds(tls_timeout)
+        given = {"busy_timeout": busy_timeout, "rollback_timeout": rollback_timeout,
+                 "reference_timeout": reference_timeout, "tls_timeout": tls_timeout}
+        pointer = _ffi.DeployReportP()
+        try:
+            with self._handle.use() as client, bundle._use() as bundle_pointer:
+                lib.slbcert_client_deploy(byref(pointer), client, bundle_pointer, byref(options))
+        except ValidationError as exc:
+            exc.findings = exc.findings or bundle.errors
+            raise
+        except InvalidArgument as error:
+            raise _reword(error, given) from None
+        except RefusedError as error:
+            error.hint = _REFUSAL_HINTS.get(error.reason, error.hint)
+            raise
+        return self._take_report(pointer)
+
+    def rollback(self, journal: Union[str, "os.PathLike[str]"]) -> DeployReport:
+        """Put every binding a deploy journal records back on the certificate it had before
+        (``slbcert_client_rollback``). Running it again is harmless.
+
+        Returns:
+            A :class:`DeployReport` with outcome ``ROLLED_BACK``.
+
+        Raises:
+            DeployFailedError: some bindings could not be put back (``.report`` is ``PARTIAL``).
+            InvalidArgument: the journal cannot be read, is not a deploy journal, is of another region
+                or is in use.
+        """
+        pointer = _ffi.DeployReportP()
+        with self._handle.use() as client:
+            lib.slbcert_client_rollback(byref(pointer), client, _ffi.cstr(journal, "journal"))
+        return self._take_report(pointer)
+
     # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _take_report(pointer: Any) -> DeployReport:
+        try:
+            report = DeployReport._read(pointer)
+            status = lib.slbcert_deploy_report_failure_status(pointer)
+            request_id = lib.slbcert_deploy_report_failure_request_id(pointer) or ""
+        finally:
+            lib.slbcert_deploy_report_free(pointer)
+        if report.outcome in (DeployOutcome.ROLLED_BACK, DeployOutcome.PARTIAL) and status != 0:
+            left = [b for b in report.bindings if b.result.value == "failed"]
+            tail = (" Every change was rolled back." if report.outcome is DeployOutcome.ROLLED_BACK else
+                    f" The rollback is incomplete: {len(left)} binding(s) could not be put back; run"
+                    f" Client.rollback({report.journal!r}) to try again.")
+            raise DeployFailedError(report.failure_message + tail, report=report, status=status,
+                                    status_name=lib.slbcert_error_name(status) or "", code=report.failure_code,
+                                    reason=report.failure_reason, request_id=request_id)
+        return report
 
     @staticmethod
     def _upload_options(name: Optional[str], tags: Optional[Tags], resource_group_id: Optional[str],

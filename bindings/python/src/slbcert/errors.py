@@ -16,7 +16,11 @@ C status                    exception                 also a
 ``SLBCERT_ERANGE``          :class:`OutOfRange`       :class:`IndexError`
 ``SLBCERT_EINTERNAL``       :class:`InternalError`
 ``SLBCERT_EUNCONFIRMED``    :class:`UnconfirmedError`  :class:`TimeoutError` (ours and the builtin)
+``SLBCERT_EREFUSED``        :class:`RefusedError`
 ==========================  ========================  =============================================
+
+:class:`DeployFailedError` is this binding's own: a deploy (or rollback) that failed part-way and
+has put back what it could; its ``report`` says what happened to each binding.
 
 A status this binding does not know yet (a newer library) raises :class:`SlbcertError` itself.
 Every exception carries what the library recorded about the failure: ``status``, ``status_name``,
@@ -35,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "SlbcertError", "InvalidArgument", "OutOfMemory", "ParseError", "ValidationError", "CredentialsError",
     "ServiceError", "NetworkError", "TLSError", "TimeoutError", "ProtocolError", "OutOfRange", "InternalError",
-    "UnconfirmedError",
+    "UnconfirmedError", "RefusedError", "DeployFailedError",
 ]
 
 
@@ -180,10 +184,34 @@ class UnconfirmedError(TimeoutError):
     NAME = "SLBCERT_EUNCONFIRMED"
 
 
+class RefusedError(SlbcertError):
+    """``SLBCERT_EREFUSED``: a deploy's plan was refused before anything changed.
+
+    ``reason`` says why: ``DOMAIN_NOT_COVERED`` (an SNI domain the certificate does not cover),
+    ``LOAD_BALANCER_NOT_IN_REGION``, ``CERTIFICATE_NOT_IN_REGION``, ``LOAD_BALANCER_LOCKED``.
+    """
+    NAME = "SLBCERT_EREFUSED"
+
+
+class DeployFailedError(SlbcertError):
+    """A deploy step failed after bindings may have changed, and the library put back what it could.
+
+    Attributes:
+        report: the :class:`slbcert.DeployReport`; ``report.outcome`` is ``ROLLED_BACK`` (everything is
+            back on its old certificate) or ``PARTIAL`` (the bindings whose result is ``FAILED`` are not).
+    The other attributes (``code``, ``reason``, ``request_id``, ``status``) are those of the failed step.
+    """
+
+    def __init__(self, message: str = "", *, report: object = None, **details: object) -> None:
+        super().__init__(message, **details)  # type: ignore[arg-type]
+        self.report = report
+
+
 #: The one table: ``slbcert_error_name`` of a status to its exception class.
 CLASSES: Dict[str, Type[SlbcertError]] = {
     cls.NAME: cls for cls in (InvalidArgument, OutOfMemory, ParseError, ValidationError, CredentialsError, ServiceError,
-                              NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError, UnconfirmedError)
+                              NetworkError, TLSError, TimeoutError, ProtocolError, OutOfRange, InternalError, UnconfirmedError,
+                              RefusedError)
     if cls.NAME is not None
 }
 
