@@ -197,6 +197,22 @@ final class TestPKI: Sendable {
         }
     }
 
+    /// Issues a leaf from the intermediate for these DNS names (the first, a "*" spelled "wildcard", is
+    /// its CN), with a new RSA 2048 key, valid from `validFromDays` days from now for `days` days.
+    func issueLeaf(dnsNames: [String], days: Int, validFromDays: Int) throws -> IssuedCertificate {
+        let name = "names-\(UUID().uuidString.prefix(8))"
+        var arguments = ["pki", "issue-leaf", "--pki", directory.path, "--name", name, "--key", "rsa2048",
+                         "--cn", (dnsNames.first ?? "leaf.example.test").replacingOccurrences(of: "*", with: "wildcard"),
+                         "--days", String(days), "--valid-from-days", String(validFromDays)]
+        arguments += dnsNames.flatMap { ["--dns", $0] }
+        return try runPKI(arguments) { output in
+            guard let entry = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+                throw HarnessError("pki issue-leaf printed no JSON object: \(output)")
+            }
+            return try Manifest.certificate(name, entry: entry, directory: URL(fileURLWithPath: "/"))
+        }
+    }
+
     /// Runs `python -m slbcert_emulator.testing ARGUMENTS` (one at a time) and reads its result.
     private func runPKI<Value>(_ arguments: [String], _ read: (String) throws -> Value) throws -> Value {
         commandLock.lock()
