@@ -25,10 +25,10 @@ struct DeployTests {
     // MARK: Fixtures
 
     /// A leaf from the test intermediate with these DNS names (the shared test PKI's `issue-leaf`):
-    /// valid from `startDays` for `days`.
+    /// valid from `startDays` for `days`; the key as PKCS#1, the form the emulator's seed takes.
     func leaf(_ names: [String], days: Int = 90, startDays: Int = -1) throws -> (chain: String, key: String) {
         let issued = try pki.issueLeaf(dnsNames: names, days: days, validFromDays: startDays)
-        return (issued.certificatePEM + pki.intermediate.certificatePEM, issued.keyPEM)
+        return (issued.certificatePEM + pki.intermediate.certificatePEM, try issued.keyPEM(form: "pkcs1"))
     }
 
     func bundle(_ pair: (chain: String, key: String)) -> CertificateBundle {

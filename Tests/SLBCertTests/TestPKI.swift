@@ -55,6 +55,14 @@ struct IssuedCertificate: Sendable {
     let keyPEM: String
     /// The certificate as DER (what `der()` reads).
     let derPath: String
+    /// The key's files by form: pkcs8, pkcs8-enc, and pkcs1, pkcs1-enc (RSA) or sec1, sec1-enc (EC).
+    let keyFiles: [String: String]
+
+    /// The key in one of `keyFiles`' forms, e.g. "pkcs1" (the form CLB takes for RSA).
+    func keyPEM(form: String) throws -> String {
+        guard let path = keyFiles[form] else { throw HarnessError("\(name) has no \(form) key file") }
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
 }
 
 /// The test PKI: a root CA -> intermediate CA -> leaves of every key type, plus odd ones out.
@@ -327,10 +335,11 @@ private struct Manifest {
             throw HarnessError("\(name) is not a certificate with a PKCS#8 key and a DER file: \(entry)")
         }
         func path(_ file: String) -> String { file.hasPrefix("/") ? file : directory.appendingPathComponent(file).path }
+        let keyFiles = files.filter { ["cert", "der", "chain"].contains($0.key) == false }.mapValues(path)
         return IssuedCertificate(name: name, certificatePath: path(certificate), keyPath: path(key),
                                  certificatePEM: try String(contentsOfFile: path(certificate), encoding: .utf8),
                                  keyPEM: try String(contentsOfFile: path(key), encoding: .utf8),
-                                 derPath: path(der))
+                                 derPath: path(der), keyFiles: keyFiles)
     }
 
     /// One key file of an entry (`form`: pkcs8, pkcs8-enc, pkcs1, pkcs1-enc, sec1, sec1-enc).
