@@ -111,7 +111,6 @@ final class EmulatorProcess: @unchecked Sendable {
         configure(&settings)
         return try SLBClient(settings: settings)
     }
-
 }
 
 /// A child process started with posix_spawn. Foundation's Process.waitUntilExit() can hang on Linux
