@@ -24,44 +24,11 @@ struct DeployTests {
 
     // MARK: Fixtures
 
-    /// A leaf from the test intermediate with these DNS names, made with Python's `cryptography`
-    /// (openssl 3.0's x509 command cannot set notBefore): valid from `startDays` for `days`.
+    /// A leaf from the test intermediate with these DNS names (the shared test PKI's `issue-leaf`):
+    /// valid from `startDays` for `days`; the key as PKCS#1, the form the emulator's seed takes.
     func leaf(_ names: [String], days: Int = 90, startDays: Int = -1) throws -> (chain: String, key: String) {
-        let script = """
-            import datetime, sys
-            from cryptography import x509
-            from cryptography.hazmat.primitives import hashes, serialization
-            from cryptography.hazmat.primitives.asymmetric import rsa
-            from cryptography.x509.oid import NameOID
-            ca_pem, ca_key_pem, days, start = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read(), int(sys.argv[3]), int(sys.argv[4])
-            names = sys.argv[5:]
-            ca = x509.load_pem_x509_certificate(ca_pem)
-            ca_key = serialization.load_pem_private_key(ca_key_pem, None)
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            begin = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=start)
-            cert = (x509.CertificateBuilder()
-                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0].replace('*', 'wildcard'))]))
-                    .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-                    .not_valid_before(begin).not_valid_after(begin + datetime.timedelta(days=days))
-                    .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                    .sign(ca_key, hashes.SHA256()))
-            sys.stdout.write(cert.public_bytes(serialization.Encoding.PEM).decode() + '\\x00')
-            sys.stdout.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                               serialization.NoEncryption()).decode())
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: EmulatorProcess.python ?? "/usr/bin/python3")
-        process.arguments = ["-c", script, pki.intermediate.certificatePath, pki.intermediate.keyPath, String(days), String(startDays)] + names
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let parts = String(decoding: data, as: UTF8.self).split(separator: "\0", omittingEmptySubsequences: false)
-        guard process.terminationStatus == 0, parts.count == 2 else { throw HarnessError("issuing a leaf failed") }
-        return (String(parts[0]) + pki.intermediate.certificatePEM, String(parts[1]))
+        let issued = try pki.issueLeaf(dnsNames: names, days: days, validFromDays: startDays)
+        return (issued.certificatePEM + pki.intermediate.certificatePEM, try issued.keyPEM(form: "pkcs1"))
     }
 
     func bundle(_ pair: (chain: String, key: String)) -> CertificateBundle {

@@ -1,7 +1,8 @@
-// Test certificates and keys, made at test time with the `openssl` command so that fixtures never expire.
-// Everything is generated once per test process (a lazily initialised global) into a temporary directory
-// that is removed when the process exits; the 4096-bit key has its own lazy global so that it is made
-// once, and only when a test asks for it.
+// Test certificates and keys, made at test time so that fixtures never expire, by the test PKI every
+// suite of the project shares: `$SLBCERT_TEST_PYTHON -m slbcert_emulator.testing pki` writes them into a
+// temporary directory (removed when the process exits) with a manifest.json that lists each entry's
+// files and facts. The PKI is made once per test process; the 4096-bit leaf only when a test asks.
+// `openssl` (OpenSSLTool, OpenSSLFacts) is still what the tests compare the library's facts with.
 import Foundation
 import SLBCert
 import Testing
@@ -52,6 +53,16 @@ struct IssuedCertificate: Sendable {
     let keyPath: String
     let certificatePEM: String
     let keyPEM: String
+    /// The certificate as DER (what `der()` reads).
+    let derPath: String
+    /// The key's files by form: pkcs8, pkcs8-enc, and pkcs1, pkcs1-enc (RSA) or sec1, sec1-enc (EC).
+    let keyFiles: [String: String]
+
+    /// The key in one of `keyFiles`' forms, e.g. "pkcs1" (the form CLB takes for RSA).
+    func keyPEM(form: String) throws -> String {
+        guard let path = keyFiles[form] else { throw HarnessError("\(name) has no \(form) key file") }
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
 }
 
 /// The test PKI: a root CA -> intermediate CA -> leaves of every key type, plus odd ones out.
@@ -70,7 +81,10 @@ final class TestPKI: Sendable {
     /// RSA 4096 key generation is slow: done once, only when a test needs it.
     private static let shared4096 = Result { () throws -> IssuedCertificate in
         let pki = try get()
-        return try pki.issueLeaf(name: "leaf-rsa4096", keyAlgorithm: .rsa(4096))
+        let manifest = try pki.runPKI(["pki", "--out", pki.directory.path, "--only", "leaf-rsa4096"]) { _ in
+            try Manifest(directory: pki.directory)
+        }
+        return try manifest.certificate("leaf-rsa4096", key: ("RSA", 4096), issuedBy: "intermediate")
     }
     static func rsa4096Leaf() throws -> IssuedCertificate { try shared4096.get() }
 
@@ -109,142 +123,109 @@ final class TestPKI: Sendable {
         case ec(String)
         case ed25519
 
-        var genpkeyArguments: [String] {
+        /// The key argument of `pki issue-leaf --key`.
+        var keySpec: String {
             switch self {
-            case .rsa(let bits): return ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:\(bits)"]
-            case .ec(let curve): return ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:\(curve)"]
-            case .ed25519: return ["-algorithm", "ED25519"]
+            case .rsa(let bits): return "rsa\(bits)"
+            case .ec(let curve): return "ec" + curve.filter(\.isNumber)  // P-256 -> ec256
+            case .ed25519: return "ed25519"
             }
         }
     }
 
-    private static let configuration = """
-        [req]
-        distinguished_name = dn
-        prompt = no
-        [dn]
-        CN = unused
-        [ca]
-        basicConstraints = critical,CA:TRUE
-        keyUsage = critical,keyCertSign,cRLSign
-        subjectKeyIdentifier = hash
-        [leaf]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature,keyEncipherment
-        extendedKeyUsage = serverAuth
-        subjectKeyIdentifier = hash
-        authorityKeyIdentifier = keyid
-        subjectAltName = DNS:www.example.test,DNS:example.test,DNS:*.api.example.test,IP:192.0.2.10,IP:2001:db8::1
-        [leafca]
-        basicConstraints = critical,CA:TRUE
-        keyUsage = critical,digitalSignature,keyCertSign
-        subjectAltName = DNS:www.example.test
-        [selfsigned]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature,keyEncipherment
-        subjectAltName = DNS:self.example.test
-        [selfsignedplain]
-        basicConstraints = critical,CA:FALSE
-        subjectAltName = DNS:plain.example.test
+    private let python: String
+    /// One `pki` command at a time: each rewrites manifest.json.
+    private let commandLock = NSLock()
 
-        """
+    /// The standard entries the properties come from (the PKI makes a few more this suite does not use).
+    private static let entries = ["root", "intermediate", "leaf", "leaf-rsa3072", "leaf-p256", "leaf-p384",
+                                  "leaf-ed25519", "leaf-ca", "unrelated-ca", "self-signed", "self-signed-plain", "stray"]
 
     private init() throws {
+        guard let python = EmulatorProcess.python else {
+            throw HarnessError("SLBCERT_TEST_PYTHON is not set: the test PKI is made by "
+                               + "python3 -m slbcert_emulator.testing pki (make test-swift sets it)")
+        }
+        self.python = python
         TestPKI.removeStaleDirectories(in: FileManager.default.temporaryDirectory)
         let base = FileManager.default.temporaryDirectory
             .appendingPathComponent("slbcert-tests-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         directory = base
         TestPKI.removeAtExit(base.path)
-        try TestPKI.configuration.write(to: base.appendingPathComponent("openssl.cnf"), atomically: true, encoding: .utf8)
-
-        // The CAs use P-256 keys: fast to make, and the leaves' facts do not depend on them.
-        root = try Self.selfSign(in: base, name: "root", subject: "/O=slbcert tests/CN=slbcert Test Root CA",
-                                 keyAlgorithm: .ec("P-256"), section: "ca", days: 3650)
-        intermediate = try Self.issue(in: base, name: "intermediate", subject: "/O=slbcert tests/CN=slbcert Test Intermediate CA",
-                                      keyAlgorithm: .ec("P-256"), section: "ca", issuer: root, days: 1825)
-        unrelatedCA = try Self.selfSign(in: base, name: "unrelated", subject: "/O=Elsewhere/CN=Unrelated Root CA",
-                                        keyAlgorithm: .ec("P-256"), section: "ca", days: 3650)
-        selfSigned = try Self.selfSign(in: base, name: "selfsigned", subject: "/O=slbcert tests/CN=self.example.test",
-                                       keyAlgorithm: .rsa(2048), section: "selfsigned", days: 365)
-        selfSignedWithoutKeyUsage = try Self.selfSign(in: base, name: "selfsigned-noku", subject: "/CN=plain.example.test",
-                                                      keyAlgorithm: .ec("P-256"), section: "selfsignedplain", days: 365)
-        let leafSubject = "/C=CN/O=slbcert tests/CN=\(TestPKI.leafCommonName)"
-        leaf = try Self.issue(in: base, name: "leaf", subject: leafSubject, keyAlgorithm: .rsa(2048), section: "leaf",
-                              issuer: intermediate, days: 365)
-        leafRSA3072 = try Self.issue(in: base, name: "leaf-rsa3072", subject: leafSubject, keyAlgorithm: .rsa(3072),
-                                     section: "leaf", issuer: intermediate, days: 365)
-        leafP256 = try Self.issue(in: base, name: "leaf-p256", subject: leafSubject, keyAlgorithm: .ec("P-256"),
-                                  section: "leaf", issuer: intermediate, days: 365)
-        leafP384 = try Self.issue(in: base, name: "leaf-p384", subject: leafSubject, keyAlgorithm: .ec("P-384"),
-                                  section: "leaf", issuer: intermediate, days: 365)
-        leafEd25519 = try Self.issue(in: base, name: "leaf-ed25519", subject: leafSubject, keyAlgorithm: .ed25519,
-                                     section: "leaf", issuer: intermediate, days: 365)
-        leafThatIsCA = try Self.issue(in: base, name: "leaf-ca", subject: "/O=slbcert tests/CN=www.example.test",
-                                      keyAlgorithm: .ec("P-256"), section: "leafca", issuer: intermediate, days: 365)
-        let stray = base.appendingPathComponent("stray.key").path
-        try OpenSSLTool.run(["genpkey"] + KeyAlgorithm.rsa(2048).genpkeyArguments + ["-out", stray])
-        strayKeyPEM = try String(contentsOfFile: stray, encoding: .utf8)
-
-        // Key forms of the RSA leaf.
-        let pass = "pass:\(TestPKI.passphrase)"
-        func convert(_ name: String, _ arguments: [String]) throws -> String {
-            let path = base.appendingPathComponent(name).path
-            try OpenSSLTool.run(arguments + ["-out", path])
-            return try String(contentsOfFile: path, encoding: .utf8)
+        _ = try ChildProcess.run(python, ["-m", "slbcert_emulator.testing", "pki", "--out", base.path]
+                                 + Self.entries.flatMap { ["--only", $0] })
+        let manifest = try Manifest(directory: base)
+        guard manifest.passphrase == TestPKI.passphrase else {
+            throw HarnessError("the test PKI's passphrase is not \(TestPKI.passphrase)")
         }
-        leafKeyPKCS8 = try convert("leaf.pkcs8.key", ["pkcs8", "-topk8", "-nocrypt", "-in", leaf.keyPath])
-        leafKeyPKCS1 = try convert("leaf.pkcs1.key", ["rsa", "-traditional", "-in", leaf.keyPath])
-        leafKeyPKCS8Encrypted = try convert("leaf.pkcs8enc.key",
-                                            ["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", pass, "-in", leaf.keyPath])
-        leafKeyPKCS1Encrypted = try convert("leaf.pkcs1enc.key",
-                                            ["rsa", "-aes256", "-traditional", "-passout", pass, "-in", leaf.keyPath])
-        p256KeySEC1 = try convert("leaf-p256.sec1.key", ["ec", "-in", leafP256.keyPath])
-        p256KeySEC1Encrypted = try convert("leaf-p256.sec1enc.key", ["ec", "-aes256", "-passout", pass, "-in", leafP256.keyPath])
-        p256KeyPKCS8Encrypted = try convert("leaf-p256.pkcs8enc.key",
-                                            ["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", pass, "-in", leafP256.keyPath])
+
+        // Each entry is checked against what its property promises, so a renamed entry fails here. The
+        // `name` of three is the one this suite gave them before the PKI was shared (tests match on it).
+        root = try manifest.certificate("root", key: ("EC", 256), issuedBy: nil)
+        intermediate = try manifest.certificate("intermediate", key: ("EC", 256), issuedBy: "root")
+        unrelatedCA = try manifest.certificate("unrelated-ca", as: "unrelated", key: ("EC", 256), issuedBy: nil)
+        selfSigned = try manifest.certificate("self-signed", as: "selfsigned", key: ("RSA", 2048), issuedBy: nil)
+        selfSignedWithoutKeyUsage = try manifest.certificate("self-signed-plain", as: "selfsigned-noku", key: ("EC", 256),
+                                                              issuedBy: nil)
+        leaf = try manifest.certificate("leaf", key: ("RSA", 2048), issuedBy: "intermediate", standardLeaf: true)
+        leafRSA3072 = try manifest.certificate("leaf-rsa3072", key: ("RSA", 3072), issuedBy: "intermediate", standardLeaf: true)
+        leafP256 = try manifest.certificate("leaf-p256", key: ("EC", 256), issuedBy: "intermediate", standardLeaf: true)
+        leafP384 = try manifest.certificate("leaf-p384", key: ("EC", 384), issuedBy: "intermediate", standardLeaf: true)
+        leafEd25519 = try manifest.certificate("leaf-ed25519", key: ("Ed25519", 256), issuedBy: "intermediate", standardLeaf: true)
+        leafThatIsCA = try manifest.certificate("leaf-ca", key: ("EC", 256), issuedBy: "intermediate")
+        guard try manifest.fact("root", "is_ca") as? Bool == true, try manifest.fact("leaf-ca", "is_ca") as? Bool == true,
+              try manifest.fact("self-signed", "is_ca") as? Bool == false,
+              try manifest.fact("self-signed-plain", "is_ca") as? Bool == false else {
+            throw HarnessError("the test PKI's CA flags are not what TestPKI promises")
+        }
+        strayKeyPEM = try manifest.key("stray", "pkcs8", key: ("RSA", 2048))
+
+        leafKeyPKCS8 = try manifest.key("leaf", "pkcs8", key: ("RSA", 2048))
+        leafKeyPKCS1 = try manifest.key("leaf", "pkcs1", key: ("RSA", 2048))
+        leafKeyPKCS8Encrypted = try manifest.key("leaf", "pkcs8-enc", key: ("RSA", 2048))
+        leafKeyPKCS1Encrypted = try manifest.key("leaf", "pkcs1-enc", key: ("RSA", 2048))
+        p256KeySEC1 = try manifest.key("leaf-p256", "sec1", key: ("EC", 256))
+        p256KeySEC1Encrypted = try manifest.key("leaf-p256", "sec1-enc", key: ("EC", 256))
+        p256KeyPKCS8Encrypted = try manifest.key("leaf-p256", "pkcs8-enc", key: ("EC", 256))
     }
 
-    /// Issues one more leaf from the intermediate (used for the 4096-bit key).
+    /// Issues one more leaf from the intermediate: the standard leaf's subject and SANs, a new key and
+    /// serial (so a new fingerprint).
     func issueLeaf(name: String, keyAlgorithm: KeyAlgorithm) throws -> IssuedCertificate {
-        try Self.issue(in: directory, name: name, subject: "/C=CN/O=slbcert tests/CN=\(TestPKI.leafCommonName)",
-                       keyAlgorithm: keyAlgorithm, section: "leaf", issuer: intermediate, days: 365)
+        var arguments = ["pki", "issue-leaf", "--pki", directory.path, "--name", name, "--key", keyAlgorithm.keySpec,
+                         "--cn", TestPKI.leafCommonName, "--organization", "slbcert tests", "--country", "CN"]
+        arguments += TestPKI.leafDNSNames.flatMap { ["--dns", $0] } + TestPKI.leafIPAddresses.flatMap { ["--ip", $0] }
+        return try runPKI(arguments) { output in
+            // The entry as JSON, its files as absolute paths.
+            guard let entry = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+                throw HarnessError("pki issue-leaf printed no JSON object: \(output)")
+            }
+            return try Manifest.certificate(name, entry: entry, directory: URL(fileURLWithPath: "/"))
+        }
     }
 
-    private static func makeKey(in base: URL, name: String, _ algorithm: KeyAlgorithm) throws -> String {
-        let path = base.appendingPathComponent("\(name).key").path
-        try OpenSSLTool.run(["genpkey"] + algorithm.genpkeyArguments + ["-out", path])
-        return path
+    /// Issues a leaf from the intermediate for these DNS names (the first, a "*" spelled "wildcard", is
+    /// its CN), with a new RSA 2048 key, valid from `validFromDays` days from now for `days` days.
+    func issueLeaf(dnsNames: [String], days: Int, validFromDays: Int) throws -> IssuedCertificate {
+        let name = "names-\(UUID().uuidString.prefix(8))"
+        var arguments = ["pki", "issue-leaf", "--pki", directory.path, "--name", name, "--key", "rsa2048",
+                         "--cn", (dnsNames.first ?? "leaf.example.test").replacingOccurrences(of: "*", with: "wildcard"),
+                         "--days", String(days), "--valid-from-days", String(validFromDays)]
+        arguments += dnsNames.flatMap { ["--dns", $0] }
+        return try runPKI(arguments) { output in
+            guard let entry = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+                throw HarnessError("pki issue-leaf printed no JSON object: \(output)")
+            }
+            return try Manifest.certificate(name, entry: entry, directory: URL(fileURLWithPath: "/"))
+        }
     }
 
-    private static func load(_ name: String, certificate: String, key: String) throws -> IssuedCertificate {
-        IssuedCertificate(name: name, certificatePath: certificate, keyPath: key,
-                          certificatePEM: try String(contentsOfFile: certificate, encoding: .utf8),
-                          keyPEM: try String(contentsOfFile: key, encoding: .utf8))
-    }
-
-    private static func selfSign(in base: URL, name: String, subject: String, keyAlgorithm: KeyAlgorithm,
-                                 section: String, days: Int) throws -> IssuedCertificate {
-        let key = try makeKey(in: base, name: name, keyAlgorithm)
-        let certificate = base.appendingPathComponent("\(name).pem").path
-        try OpenSSLTool.run(["req", "-x509", "-new", "-key", key, "-subj", subject, "-days", String(days),
-                             "-config", base.appendingPathComponent("openssl.cnf").path, "-extensions", section,
-                             "-out", certificate])
-        return try load(name, certificate: certificate, key: key)
-    }
-
-    private static func issue(in base: URL, name: String, subject: String, keyAlgorithm: KeyAlgorithm, section: String,
-                              issuer: IssuedCertificate, days: Int) throws -> IssuedCertificate {
-        let config = base.appendingPathComponent("openssl.cnf").path
-        let key = try makeKey(in: base, name: name, keyAlgorithm)
-        let request = base.appendingPathComponent("\(name).csr").path
-        let certificate = base.appendingPathComponent("\(name).pem").path
-        try OpenSSLTool.run(["req", "-new", "-key", key, "-subj", subject, "-config", config, "-out", request])
-        // No -set_serial: openssl picks a random 159-bit serial, which exercises the serial formatting.
-        try OpenSSLTool.run(["x509", "-req", "-in", request, "-CA", issuer.certificatePath, "-CAkey", issuer.keyPath,
-                             "-days", String(days), "-sha256", "-extfile", config, "-extensions", section,
-                             "-out", certificate])
-        return try load(name, certificate: certificate, key: key)
+    /// Runs `python -m slbcert_emulator.testing ARGUMENTS` (one at a time) and reads its result.
+    private func runPKI<Value>(_ arguments: [String], _ read: (String) throws -> Value) throws -> Value {
+        commandLock.lock()
+        defer { commandLock.unlock() }
+        return try read(try ChildProcess.run(python, ["-m", "slbcert_emulator.testing"] + arguments))
     }
 
     // MARK: Helpers for tests
@@ -262,9 +243,9 @@ final class TestPKI: Sendable {
         return path
     }
 
-    /// The certificate as DER, as `openssl x509 -outform DER` writes it.
+    /// The certificate as DER (the PKI writes it next to the PEM file).
     func der(_ certificate: IssuedCertificate) throws -> [UInt8] {
-        Array(try OpenSSLTool.runData(["x509", "-in", certificate.certificatePath, "-outform", "DER"]))
+        Array(try Data(contentsOf: URL(fileURLWithPath: certificate.derPath)))
     }
 
     // MARK: Clean-up
@@ -284,7 +265,8 @@ final class TestPKI: Sendable {
         }
     }
 
-    private static func removeAtExit(_ path: String) {
+    /// Removes `path` when the test process exits.
+    static func removeAtExit(_ path: String) {
         cleanupLock.lock()
         defer { cleanupLock.unlock() }
         if directoriesToRemove.isEmpty {
@@ -296,6 +278,85 @@ final class TestPKI: Sendable {
             }
         }
         directoriesToRemove.append(path)
+    }
+}
+
+/// The test PKI's manifest.json: for each entry, its files (names relative to the directory) and facts.
+private struct Manifest {
+    let directory: URL
+    let passphrase: String?
+    let entries: [String: [String: Any]]
+
+    init(directory: URL) throws {
+        self.directory = directory
+        let data = try Data(contentsOf: directory.appendingPathComponent("manifest.json"))
+        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              document["format"] as? String == "slbcert-test-pki/1",
+              let entries = document["entries"] as? [String: [String: Any]] else {
+            throw HarnessError("\(directory.path)/manifest.json is not a slbcert-test-pki/1 manifest")
+        }
+        self.entries = entries
+        passphrase = document["passphrase"] as? String
+    }
+
+    func entry(_ name: String) throws -> [String: Any] {
+        guard let entry = entries[name] else {
+            throw HarnessError("the test PKI has no entry \(name) (it has \(entries.keys.sorted()))")
+        }
+        return entry
+    }
+
+    func fact(_ name: String, _ fact: String) throws -> Any? { try entry(name)[fact] }
+
+    /// A certificate entry, checked: its key type and size, its issuer, and for a standard leaf the
+    /// subject and SANs TestPKI's constants promise.
+    func certificate(_ name: String, as shownName: String? = nil, key: (type: String, bits: Int), issuedBy: String?,
+                     standardLeaf: Bool = false) throws -> IssuedCertificate {
+        let entry = try entry(name)
+        try Self.check(name, entry, key: key)
+        guard entry["issued_by"] as? String == issuedBy, entry["self_signed"] as? Bool == (issuedBy == nil) else {
+            throw HarnessError("\(name) is issued by \(entry["issued_by"] ?? "nobody"), not \(issuedBy ?? "itself")")
+        }
+        if standardLeaf {
+            guard entry["common_name"] as? String == TestPKI.leafCommonName,
+                  entry["subject"] as? String == "CN=\(TestPKI.leafCommonName),O=slbcert tests,C=CN",
+                  entry["dns_names"] as? [String] == TestPKI.leafDNSNames,
+                  entry["ip_addresses"] as? [String] == TestPKI.leafIPAddresses else {
+                throw HarnessError("\(name) does not have the standard leaf's subject and SANs: \(entry)")
+            }
+        }
+        return try Self.certificate(shownName ?? name, entry: entry, directory: directory)
+    }
+
+    /// A certificate entry's files read (their names are relative to `directory`, or absolute).
+    static func certificate(_ name: String, entry: [String: Any], directory: URL) throws -> IssuedCertificate {
+        guard entry["kind"] as? String == "certificate", let files = entry["files"] as? [String: String],
+              let certificate = files["cert"], let key = files["pkcs8"], let der = files["der"] else {
+            throw HarnessError("\(name) is not a certificate with a PKCS#8 key and a DER file: \(entry)")
+        }
+        func path(_ file: String) -> String { file.hasPrefix("/") ? file : directory.appendingPathComponent(file).path }
+        let keyFiles = files.filter { ["cert", "der", "chain"].contains($0.key) == false }.mapValues(path)
+        return IssuedCertificate(name: name, certificatePath: path(certificate), keyPath: path(key),
+                                 certificatePEM: try String(contentsOfFile: path(certificate), encoding: .utf8),
+                                 keyPEM: try String(contentsOfFile: path(key), encoding: .utf8),
+                                 derPath: path(der), keyFiles: keyFiles)
+    }
+
+    /// One key file of an entry (`form`: pkcs8, pkcs8-enc, pkcs1, pkcs1-enc, sec1, sec1-enc).
+    func key(_ name: String, _ form: String, key: (type: String, bits: Int)) throws -> String {
+        let entry = try entry(name)
+        try Self.check(name, entry, key: key)
+        guard let files = entry["files"] as? [String: String], let file = files[form] else {
+            throw HarnessError("\(name) has no \(form) key file: \(entry["files"] ?? "no files")")
+        }
+        return try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+    }
+
+    private static func check(_ name: String, _ entry: [String: Any], key: (type: String, bits: Int)) throws {
+        guard entry["key_type"] as? String == key.type, entry["key_bits"] as? Int == key.bits else {
+            throw HarnessError("\(name) has a \(entry["key_type"] ?? "?") \(entry["key_bits"] ?? "?") key, "
+                               + "not \(key.type) \(key.bits)")
+        }
     }
 }
 

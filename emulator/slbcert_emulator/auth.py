@@ -1,7 +1,7 @@
 """Request authentication as Alibaba's API gateway does it: V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256).
 
 Written from docs/protocol.md section 3; checked against golden SDK signatures
-(tests/data/signing-vectors.json) by the tests.
+(Tests/SLBCertTests/Fixtures/signing-vectors.json in the repository) by the tests.
 """
 
 import base64

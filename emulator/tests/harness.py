@@ -1,101 +1,50 @@
-"""The emulator as a subprocess on a free loopback port, and what tests share about it."""
+"""What the emulator's own tests share: their credentials, the shared launcher started with them,
+requests signed by the tests' own signer (client.py), and short ways to leaves of the shared test PKI."""
 
-import json
+import datetime
 import os
-import signal
 import ssl
-import subprocess
-import sys
-import threading
 
 import client
+from slbcert_emulator import testing
 
 KEY_ID, SECRET = "LTAI5tEmulatorTestKey1", "emulator-test-secret-1"
 KEY2_ID, SECRET2 = "LTAI5tEmulatorTestKey2", "emulator-test-secret-2"
 STS_ID, STS_SECRET, STS_TOKEN = "STS.NUemulatorTest", "sts-test-secret", "CAIS+sts/token=="
 REGION = "cn-hangzhou"
-START_TIMEOUT = 20
-STOP_TIMEOUT = 10
+
+# The certificates most tests upload: the PKI's leaf key, these names, valid from a day ago.
+COMMON_NAME = "www.example.com"
+SANS = ("www.example.com", "example.com")
 
 # Everything the tests contact is on 127.0.0.1: keep any proxy of the environment out of the way.
-for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(_var, None)
-os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+for _name in [n for n in os.environ if n.lower() in ("http_proxy", "https_proxy", "all_proxy")]:
+    del os.environ[_name]
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = testing.without_proxies()["NO_PROXY"]
 
 
-def _readline(stream, timeout):
-    """One line from a pipe, or b"" when none comes within `timeout` seconds."""
-    result = []
-    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return result[0] if result else b""
+class Emulator(testing.Emulator):
+    """The shared launcher's emulator with the tests' two AccessKeys and STS token.
 
+    `extra_args` are more `python3 -m slbcert_emulator` options; `tls=True` serves HTTPS with a
+    development CA (`ca_file`), which `call()` trusts.
+    """
 
-class Emulator:
-    """One emulator process; `start()` returns once it has printed its URL."""
+    def __init__(self, data_dir, *extra_args, tls=False, **options):
+        super().__init__(data_dir, access_keys=[(KEY_ID, SECRET), (KEY2_ID, SECRET2)],
+                         sts_tokens=[(STS_ID, STS_SECRET, STS_TOKEN)], tls=tls, extra_args=extra_args, **options)
+        self._tls_context = None
 
-    def __init__(self, data_dir, *extra_args, ca_file=None):
-        self.data_dir = str(data_dir)
-        # Beside the data directory, so the emulator itself creates that one (owner-only).
-        self.stderr_path = self.data_dir.rstrip("/") + ".stderr.txt"
-        self.args = ["--access-key", f"{KEY_ID}:{SECRET}", "--access-key", f"{KEY2_ID}:{SECRET2}",
-                     "--sts-token", f"{STS_ID}:{STS_SECRET}:{STS_TOKEN}", *extra_args]
-        self.proc = None
-        self.url = None
-        # For HTTPS runs: the CA that issued the emulator's certificate, and a context trusting it.
-        self.ca_file = ca_file
-        self.tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
-
-    def start(self):
-        os.makedirs(os.path.dirname(os.path.abspath(self.data_dir)), exist_ok=True)
-        with open(self.stderr_path, "ab") as stderr:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0",
-                 "--data-dir", self.data_dir, *self.args],
-                stdout=subprocess.PIPE, stderr=stderr)
-        line = _readline(self.proc.stdout, START_TIMEOUT).decode().strip()
-        if not line:
-            self.proc.kill()
-            self.proc.wait(STOP_TIMEOUT)
-            raise RuntimeError("the emulator did not start: " + self.stderr_text())
-        self.url = line
-        return self
+    @property
+    def tls_context(self):
+        """A client context that trusts `ca_file` (None over plain HTTP); the CA exists once started."""
+        if self.tls and self._tls_context is None:
+            self._tls_context = ssl.create_default_context(cafile=str(self.ca_file))
+        return self._tls_context
 
     @property
     def pid(self):
-        return self.proc.pid
-
-    @property
-    def port(self):
-        return int(self.url.rsplit(":", 1)[1])
-
-    @property
-    def host(self):
-        return f"127.0.0.1:{self.port}"
-
-    def stderr_text(self):
-        with open(self.stderr_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def stop(self, signum=signal.SIGTERM):
-        """Signal the process and return its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signum)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-                raise
-        self.proc.stdout.close()
-        return self.proc.returncode
-
-    def admin(self, method, name, doc=None):
-        body = None if doc is None else json.dumps(doc).encode()
-        reply = client.send(self.url, method, "/_emulator/" + name, body=body, tls=self.tls,
-                            headers={"Content-Type": "application/json"})
-        return reply.status, reply.json()
+        return self.process.pid
 
     def call(self, action, params, key_id=KEY_ID, secret=SECRET, signature="V1", **options):
         """Send one signed RPC request built by the tests' own signer."""
@@ -103,14 +52,27 @@ class Emulator:
             request = client.v1_request(action, params, key_id, secret, **options)
         else:
             request = client.v3_request(action, params, key_id, secret, self.host, **options)
-        return client.send(self.url, *request, tls=self.tls)
+        return client.send(self.url, *request, tls=self.tls_context)
 
-    def log_lines(self):
-        with open(os.path.join(self.data_dir, "requests.log"), encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
+
+def a_day_ago():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(days=1)
+
+
+def issue_leaf(pki, common_name=COMMON_NAME, sans=SANS, key="leaf", days=365, **options):
+    """A new leaf (an Issued: .cert, .key, .chain_pem, ...) from the test PKI's intermediate, valid
+    from a day ago; `key` is an entry whose key it reuses, a new key's spec or a key object."""
+    options.setdefault("not_before", a_day_ago())
+    return pki.issue_leaf(common_name, list(sans), key=key, days=days, **options)
+
+
+def upload_pair(pki, common_name=COMMON_NAME, sans=SANS, key="leaf"):
+    """(certificate chain PEM, PKCS#1 key PEM, leaf) ready for UploadServerCertificate."""
+    issued = issue_leaf(pki, common_name, sans, key=key)
+    return issued.chain_pem.decode(), issued.key_bytes("pkcs1").decode(), issued.cert
 
 
 def upload_params(pki, name="example-cert", **extra):
-    certificate, key, _ = pki.upload_pair()
+    certificate, key, _ = upload_pair(pki)
     return dict(RegionId=REGION, ServerCertificate=certificate, PrivateKey=key,
                 ServerCertificateName=name, **extra)

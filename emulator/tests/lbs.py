@@ -4,8 +4,7 @@ import hashlib
 import socket
 import ssl
 
-from harness import REGION
-from pki import rsa_key
+from harness import REGION, upload_pair
 
 SPEC = "slb.s2.small"  # guaranteed-performance: SNI allowed
 
@@ -50,8 +49,19 @@ def ok(reply):
     return reply.json()
 
 
+def key_entry(pki, index):
+    """The PKI entry whose RSA key certificates of `key_index` share: 0 is the leaf's key, others
+    are keys of no certificate, made on first use."""
+    if index == 0:
+        return "leaf"
+    name = f"lbs-key-{index}"
+    if name not in pki:
+        pki.new_key("rsa2048", name=name)
+    return name
+
+
 def upload(emu, pki, common_name, sans, region=REGION, name=None, key_index=0):
-    certificate, key, _ = pki.upload_pair(common_name, sans, key=rsa_key(2048, key_index))
+    certificate, key, _ = upload_pair(pki, common_name, sans, key=key_entry(pki, key_index))
     return ok(emu.call("UploadServerCertificate", {
         "RegionId": region, "ServerCertificate": certificate, "PrivateKey": key,
         "ServerCertificateName": name or common_name.replace("*", "star")}))
@@ -83,6 +93,6 @@ def https_attribute(emu, lb, port):
 
 
 def set_faults(emu, *rules):
-    status, body = emu.admin("POST", "faults", list(rules))
+    status, body = emu.admin.send("POST", "faults", list(rules))
     assert status == 200, body
     return body["pending"]

@@ -4,20 +4,19 @@ import json
 import urllib.parse
 
 import client
-from harness import KEY_ID, REGION, SECRET, STS_ID, STS_SECRET, STS_TOKEN, upload_params
+from harness import KEY_ID, REGION, SECRET, STS_ID, STS_SECRET, STS_TOKEN, issue_leaf, upload_params
 from lbs import create_lb, create_listener, set_faults
 from slbcert_emulator.admin import Admin
-from slbcert_emulator.devcerts import cert_pem
 
 UPLOAD = "UploadServerCertificate"
 
 
 def test_health(emu):
-    assert emu.admin("GET", "health") == (200, {"status": "ok"})
+    assert emu.admin.send("GET", "health") == (200, {"status": "ok"})
 
 
-def test_certificates_never_show_private_keys(emu, pki):
-    params = upload_params(pki, name="listed", **{"Tag.1.Key": "env", "Tag.1.Value": "prod"})
+def test_certificates_never_show_private_keys(emu, slbcert_pki):
+    params = upload_params(slbcert_pki, name="listed", **{"Tag.1.Key": "env", "Tag.1.Value": "prod"})
     cert_id = emu.call(UPLOAD, params).json()["ServerCertificateId"]
     reply = client.send(emu.url, "GET", "/_emulator/certificates")
     [cert] = reply.json()["Certificates"]
@@ -29,34 +28,34 @@ def test_certificates_never_show_private_keys(emu, pki):
     assert "PrivateKey" not in cert and key_body.encode() not in reply.body
 
 
-def test_stats(emu, pki):
-    before = emu.admin("GET", "stats")[1]["connections_accepted"]
-    emu.call(UPLOAD, upload_params(pki))
+def test_stats(emu, slbcert_pki):
+    before = emu.admin.send("GET", "stats")[1]["connections_accepted"]
+    emu.call(UPLOAD, upload_params(slbcert_pki))
     emu.call("DescribeServerCertificates", {"RegionId": REGION})
     emu.call("DescribeServerCertificates", {"RegionId": REGION})
-    stats = emu.admin("GET", "stats")[1]
+    stats = emu.admin.send("GET", "stats")[1]
     assert stats["requests"] == {UPLOAD: 1, "DescribeServerCertificates": 2}
     assert stats["connections_accepted"] == before + 4  # urllib opens one per request
     assert stats["faults_fired"] == {}
 
 
-def test_bound_certificate_cannot_be_deleted(emu, pki):
-    cert_id = emu.call(UPLOAD, upload_params(pki)).json()["ServerCertificateId"]
-    assert emu.admin("POST", "bind", {"ServerCertificateId": cert_id}) == (
+def test_bound_certificate_cannot_be_deleted(emu, slbcert_pki):
+    cert_id = emu.call(UPLOAD, upload_params(slbcert_pki)).json()["ServerCertificateId"]
+    assert emu.admin.send("POST", "bind", {"ServerCertificateId": cert_id}) == (
         200, {"ServerCertificateId": cert_id, "Bound": True})
     reply = emu.call("DeleteServerCertificate", {"RegionId": REGION, "ServerCertificateId": cert_id})
     assert (reply.status, reply.json()["Code"], reply.json()["Message"]) == (
         400, "CertificateAndPrivateKeyIsRefered",
         "The specified certificate is bound to listeners. You cannot delete it.")
-    assert emu.admin("GET", "certificates")[1]["Certificates"][0]["Bound"] is True
-    assert emu.admin("POST", "bind", {"ServerCertificateId": "nope"})[0] == 404
+    assert emu.admin.send("GET", "certificates")[1]["Certificates"][0]["Bound"] is True
+    assert emu.admin.send("POST", "bind", {"ServerCertificateId": "nope"})[0] == 404
 
 
-def test_cas_reference_upload(emu, pki):
-    cert, _ = pki.leaf("cas.example.com", ("cas.example.com",))
-    status, registered = emu.admin("POST", "cas", {
+def test_cas_reference_upload(emu, slbcert_pki):
+    leaf = issue_leaf(slbcert_pki, "cas.example.com", ("cas.example.com",))
+    status, registered = emu.admin.send("POST", "cas", {
         "AliCloudCertificateId": "12345678", "AliCloudCertificateName": "cas-cert",
-        "AliCloudCertificateRegionId": "cn-hangzhou", "ServerCertificate": pki.chain_pem(cert)})
+        "AliCloudCertificateRegionId": "cn-hangzhou", "ServerCertificate": leaf.chain_pem.decode()})
     assert status == 200 and registered["CommonName"] == "cas.example.com"
 
     reply = emu.call(UPLOAD, {"RegionId": "eu-central-1", "AliCloudCertificateId": "12345678"})
@@ -73,40 +72,40 @@ def test_cas_reference_upload(emu, pki):
 
 
 def test_cas_registration_needs_a_certificate(emu):
-    status, body = emu.admin("POST", "cas", {"AliCloudCertificateId": "1", "AliCloudCertificateName": "x",
-                                             "ServerCertificate": "not a pem"})
+    status, body = emu.admin.send("POST", "cas", {"AliCloudCertificateId": "1", "AliCloudCertificateName": "x",
+                                                  "ServerCertificate": "not a pem"})
     assert status == 400 and "InvalidParameter" in body["error"]
-    assert emu.admin("POST", "cas", {"AliCloudCertificateId": "1"})[0] == 400
+    assert emu.admin.send("POST", "cas", {"AliCloudCertificateId": "1"})[0] == 400
 
 
 def test_clock(emu):
-    status, body = emu.admin("POST", "clock", {"offset_seconds": -7200})
+    status, body = emu.admin.send("POST", "clock", {"offset_seconds": -7200})
     assert status == 200 and body["offset_seconds"] == -7200
-    assert emu.admin("GET", "clock")[1]["offset_seconds"] == -7200
+    assert emu.admin.send("GET", "clock")[1]["offset_seconds"] == -7200
     for bad in ({"offset_seconds": "soon"}, {"offset_seconds": 1e12}, {}, [1]):
-        assert emu.admin("POST", "clock", bad)[0] == 400
+        assert emu.admin.send("POST", "clock", bad)[0] == 400
 
 
-def test_reset_forgets_everything(emu, pki):
-    cert_id = emu.call(UPLOAD, upload_params(pki)).json()["ServerCertificateId"]
+def test_reset_forgets_everything(emu, slbcert_pki):
+    cert_id = emu.call(UPLOAD, upload_params(slbcert_pki)).json()["ServerCertificateId"]
     lb = create_lb(emu)
     create_listener(emu, lb, cert_id)
     set_faults(emu, {"action": "*", "fault": "busy-window", "duration_ms": 60000, "times": 2})
     create_lb(emu)  # opens a busy window on that instance
-    emu.admin("POST", "faults", [{"action": "*", "fault": "busy"}])
-    emu.admin("POST", "clock", {"offset_seconds": 30})
-    assert emu.admin("POST", "reset") == (200, {"status": "ok"})
-    assert emu.admin("GET", "certificates")[1] == {"Certificates": []}
-    assert emu.admin("GET", "listeners")[1]["Listeners"] == []
-    assert emu.admin("GET", "faults")[1] == {"pending": []}
-    assert emu.admin("GET", "clock")[1]["offset_seconds"] == 0
-    assert emu.admin("GET", "stats")[1]["requests"] == {}
+    emu.admin.send("POST", "faults", [{"action": "*", "fault": "busy"}])
+    emu.admin.send("POST", "clock", {"offset_seconds": 30})
+    assert emu.admin.send("POST", "reset") == (200, {"status": "ok"})
+    assert emu.admin.send("GET", "certificates")[1] == {"Certificates": []}
+    assert emu.admin.send("GET", "listeners")[1]["Listeners"] == []
+    assert emu.admin.send("GET", "faults")[1] == {"pending": []}
+    assert emu.admin.send("GET", "clock")[1]["offset_seconds"] == 0
+    assert emu.admin.send("GET", "stats")[1]["requests"] == {}
     assert emu.call("DescribeLoadBalancers", {"RegionId": REGION}).json()["TotalCount"] == 0
 
 
 def test_unknown_endpoint_and_bad_json(emu):
-    assert emu.admin("GET", "nothing-here")[0] == 404
-    assert emu.admin("GET", "reset")[0] == 404  # reset is POST only
+    assert emu.admin.send("GET", "nothing-here")[0] == 404
+    assert emu.admin.send("GET", "reset")[0] == 404  # reset is POST only
     reply = client.send(emu.url, "POST", "/_emulator/faults", body=b"{not json")
     assert reply.status == 400 and "JSON" in reply.json()["error"]
 
@@ -115,8 +114,8 @@ def test_only_loopback_clients_are_served():
     assert Admin(emulator=None).handle("GET", "/_emulator/health", b"", "192.0.2.10")[0] == 403
 
 
-def test_request_log_holds_no_secret(emu, pki):
-    params = upload_params(pki, name="logged")
+def test_request_log_holds_no_secret(emu, slbcert_pki):
+    params = upload_params(slbcert_pki, name="logged")
     _, target, _, _ = client.v1_request(UPLOAD, params, KEY_ID, SECRET)
     signature = dict(urllib.parse.parse_qsl(target[2:]))["Signature"]
     assert client.send(emu.url, "POST", target).status == 200
@@ -125,8 +124,8 @@ def test_request_log_holds_no_secret(emu, pki):
                     secret=STS_SECRET, token=STS_TOKEN).status == 200
     assert emu.call("DescribeServerCertificates", {"RegionId": REGION}, key_id=STS_ID,
                     secret=STS_SECRET, signature="V3", token=STS_TOKEN).status == 200
-    emu.admin("POST", "cas", {"AliCloudCertificateId": "1", "AliCloudCertificateName": "c",
-                              "ServerCertificate": cert_pem(pki.intermediate)})
+    emu.admin.send("POST", "cas", {"AliCloudCertificateId": "1", "AliCloudCertificateName": "c",
+                                   "ServerCertificate": slbcert_pki.intermediate.cert_pem.decode()})
 
     with open(f"{emu.data_dir}/requests.log", encoding="utf-8") as f:
         text = f.read()
@@ -143,10 +142,13 @@ def test_request_log_holds_no_secret(emu, pki):
         assert entry["params"]["PrivateKey"] == entry["params"]["ServerCertificate"] == "[redacted]"
 
 
-def test_request_log_option(start_emulator, tmp_path):
+def test_request_log_option(slbcert_emulator_factory, tmp_path):
     log_file = tmp_path / "logs" / "emulator.jsonl"
-    emu = start_emulator("--request-log", str(log_file))
+    emu = slbcert_emulator_factory("--request-log", str(log_file))
     emu.call("DescribeServerCertificates", {"RegionId": "nowhere"})
-    [entry] = [json.loads(line) for line in log_file.read_text().splitlines()]
+    entries = [json.loads(line) for line in log_file.read_text().splitlines()]
+    # The launcher's readiness check comes first.
+    assert [e["action"] for e in entries[:-1]] == ["/_emulator/health"]
+    entry = entries[-1]
     assert (entry["action"], entry["status"], entry["code"]) == (
         "DescribeServerCertificates", 404, "InvalidRegionId.NotFound")

@@ -8,9 +8,9 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from harness import REGION
-from pki import INTERMEDIATE_NAME, ec_key_pem, encrypted_pkcs1_pem, new_ec_key, pkcs8_pem, rsa_key
-from slbcert_emulator.devcerts import cert_pem, issue, rsa_key_pem
+from harness import REGION, a_day_ago, issue_leaf
+from slbcert_emulator.testing import new_key, pem, private_key_pem
+from slbcert_emulator.testing.pki import build_certificate
 
 UPLOAD = "UploadServerCertificate"
 CERT_FORMAT = ("InvalidParameter", "The specified parameter ServerCertificate format is error.")
@@ -38,23 +38,34 @@ def assert_refused(reply, expected):
 
 
 def stored(emu):
-    return emu.admin("GET", "certificates")[1]["Certificates"]
+    return emu.admin.send("GET", "certificates")[1]["Certificates"]
 
 
 @pytest.fixture(scope="module")
-def pair(pki):
-    cert, key = pki.leaf()
+def pair(slbcert_pki):
+    leaf = issue_leaf(slbcert_pki)
     # A CA with the intermediate's name but another key: names chain, signatures do not.
-    impostor_key = rsa_key(2048, 102)
-    impostor = issue(INTERMEDIATE_NAME, impostor_key.public_key(), impostor_key, ca=True)
-    return {"leaf": cert, "chain": pki.chain_pem(cert), "key": rsa_key_pem(key), "rsa": key,
-            "intermediate": cert_pem(pki.intermediate), "impostor": cert_pem(impostor)}
+    impostor_key = new_key("ec256")
+    impostor = build_certificate(slbcert_pki.intermediate.cert.subject, impostor_key.public_key(), impostor_key,
+                                 None, profile="ca", start=a_day_ago(), days=365)
+    return {"leaf": leaf.cert, "chain": leaf.chain_pem.decode(), "key": leaf.key_bytes("pkcs1").decode(),
+            "rsa": leaf.key, "intermediate": slbcert_pki.intermediate.cert_pem.decode(),
+            "impostor": pem(impostor).decode()}
 
 
-def test_accepted_upload_reports_the_leaf_facts(emu, pki):
-    cert, key = pki.leaf("*.wild.example.com", ("*.wild.example.com", "wild.example.com"))
+def cert_pem(cert):
+    return pem(cert).decode()
+
+
+def key_pem(key, form="pkcs1", passphrase=None):
+    return private_key_pem(key, form, passphrase).decode()
+
+
+def test_accepted_upload_reports_the_leaf_facts(emu, slbcert_pki):
+    leaf = issue_leaf(slbcert_pki, "*.wild.example.com", ("*.wild.example.com", "wild.example.com"))
+    cert = leaf.cert
     before = time.time()
-    reply = upload(emu, pki.chain_pem(cert, with_root=True), rsa_key_pem(key))
+    reply = upload(emu, leaf.chain_pem.decode() + slbcert_pki.root.cert_pem.decode(), key_pem(leaf.key))
     body = reply.json()
     der = cert.public_bytes(serialization.Encoding.DER)
     assert body["Fingerprint"] == ":".join(f"{b:02x}" for b in hashlib.sha1(der).digest())
@@ -75,14 +86,14 @@ def test_a_leaf_alone_is_accepted(emu, pair):
 
 
 @pytest.mark.parametrize("bits", [1024, 4096])
-def test_other_rsa_sizes_are_accepted(emu, pki, bits):
-    cert, key = pki.leaf(key=rsa_key(bits))
-    assert upload(emu, pki.chain_pem(cert), rsa_key_pem(key)).status == 200
+def test_other_rsa_sizes_are_accepted(emu, slbcert_pki, bits):
+    leaf = issue_leaf(slbcert_pki, key=f"leaf-rsa{bits}")
+    assert upload(emu, leaf.chain_pem.decode(), key_pem(leaf.key)).status == 200
 
 
-def test_rsa_3072_is_refused(emu, pki):
-    cert, key = pki.leaf(key=rsa_key(3072))
-    assert_refused(upload(emu, pki.chain_pem(cert), rsa_key_pem(key)), KEY_FORMAT)
+def test_rsa_3072_is_refused(emu, slbcert_pki):
+    leaf = issue_leaf(slbcert_pki, key="leaf-rsa3072")
+    assert_refused(upload(emu, leaf.chain_pem.decode(), key_pem(leaf.key)), KEY_FORMAT)
 
 
 CERTIFICATE_CASES = {
@@ -110,9 +121,9 @@ def test_certificate_refusals(emu, pair, case):
 
 
 KEY_CASES = {
-    "PKCS#8": (lambda p: pkcs8_pem(p["rsa"]), KEY_FORMAT),
-    "encrypted PKCS#8": (lambda p: pkcs8_pem(p["rsa"], b"pass"), ENCRYPTED),
-    "encrypted PKCS#1": (lambda p: encrypted_pkcs1_pem(p["rsa"]), ENCRYPTED),
+    "PKCS#8": (lambda p: key_pem(p["rsa"], "pkcs8"), KEY_FORMAT),
+    "encrypted PKCS#8": (lambda p: key_pem(p["rsa"], "pkcs8-enc", b"pass"), ENCRYPTED),
+    "encrypted PKCS#1": (lambda p: key_pem(p["rsa"], "pkcs1-enc"), ENCRYPTED),
     "blank line": (lambda p: p["key"].replace("\n", "\n\n", 2), KEY_FORMAT),
     "two keys": (lambda p: p["key"] + p["key"], KEY_FORMAT),
     "garbage": (lambda p: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----",
@@ -127,14 +138,13 @@ def test_key_refusals(emu, pair, case):
     assert stored(emu) == []
 
 
-def test_ec_certificate_and_key_are_refused(emu, pki):
-    key = new_ec_key()
-    cert, _ = pki.leaf(key=key)
-    assert_refused(upload(emu, pki.chain_pem(cert), ec_key_pem(key)), KEY_FORMAT)
+def test_ec_certificate_and_key_are_refused(emu, slbcert_pki):
+    leaf = issue_leaf(slbcert_pki, key="leaf-p256")
+    assert_refused(upload(emu, leaf.chain_pem.decode(), key_pem(leaf.key, "sec1")), KEY_FORMAT)
 
 
-def test_key_of_another_certificate(emu, pair):
-    reply = upload(emu, pair["chain"], rsa_key_pem(rsa_key(2048, 7)))
+def test_key_of_another_certificate(emu, pair, slbcert_pki):
+    reply = upload(emu, pair["chain"], key_pem(slbcert_pki.stray.key))
     assert_refused(reply, ("CertificateNotMatchPrivateKey", "Certificate and key does not match."))
 
 
@@ -195,8 +205,8 @@ def test_tag_value_without_key(emu, pair):
     assert reply.json()["Code"] == "MissingParameter" and '"Tag.1.Key"' in reply.json()["Message"]
 
 
-def test_quota_per_account_and_region(start_emulator, pair):
-    emu = start_emulator("--quota", "2")
+def test_quota_per_account_and_region(slbcert_emulator_factory, pair):
+    emu = slbcert_emulator_factory("--quota", "2")
     for _ in range(2):
         assert upload(emu, pair["chain"], pair["key"]).status == 200
     reply = upload(emu, pair["chain"], pair["key"])

@@ -12,9 +12,9 @@ WINDOW_MS = 600
 
 
 @pytest.fixture
-def setup(emu, pki):
-    old = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=0)
-    new = upload(emu, pki, "www.example.com", ("www.example.com",), name="renewed", key_index=1)
+def setup(emu, slbcert_pki):
+    old = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=0)
+    new = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), name="renewed", key_index=1)
     lb = create_lb(emu)
     port = create_listener(emu, lb, old["ServerCertificateId"], HealthCheck="on",
                            HealthCheckDomain="health.example.com")
@@ -46,7 +46,7 @@ def test_a_busy_window_refuses_changes_of_that_instance_only(emu, setup):
     time.sleep(max(0, WINDOW_MS / 1000 - (time.monotonic() - opened)) + 0.1)
     ok(switch(emu, s, s["old"]["ServerCertificateId"]))  # the rule fired once: no new window
     ok(switch(emu, s, s["new"]["ServerCertificateId"]))
-    assert emu.admin("GET", "stats")[1]["faults_fired"] == {"busy-window": 1}
+    assert emu.admin.send("GET", "stats")[1]["faults_fired"] == {"busy-window": 1}
 
 
 def test_a_busy_window_opened_by_one_action_only(emu, setup):
@@ -54,7 +54,7 @@ def test_a_busy_window_opened_by_one_action_only(emu, setup):
     set_faults(emu, {"action": "SetDomainExtensionAttribute", "fault": "busy-window", "duration_ms": 5000})
     ok(switch(emu, s, s["new"]["ServerCertificateId"]))
     ok(switch(emu, s, s["old"]["ServerCertificateId"]))
-    assert len(emu.admin("GET", "faults")[1]["pending"]) == 1
+    assert len(emu.admin.send("GET", "faults")[1]["pending"]) == 1
 
 
 def test_domain_extension_processing(emu, setup):
@@ -79,7 +79,7 @@ def test_a_released_reference_lingers(emu, setup):
     delete = {"RegionId": REGION, "ServerCertificateId": s["old"]["ServerCertificateId"]}
     reply = emu.call("DeleteServerCertificate", delete)
     assert (reply.status, reply.code) == (400, "CertificateAndPrivateKeyIsRefered")
-    [old] = [c for c in emu.admin("GET", "certificates")[1]["Certificates"]
+    [old] = [c for c in emu.admin.send("GET", "certificates")[1]["Certificates"]
              if c["ServerCertificateId"] == s["old"]["ServerCertificateId"]]
     assert old["References"] == ["released reference (lingering)"]
     time.sleep(max(0, WINDOW_MS / 1000 - (time.monotonic() - released)) + 0.1)
@@ -101,7 +101,7 @@ def test_the_health_check_domain_reset_quirk(emu, setup):
     ok(emu.call("SetLoadBalancerHTTPSListenerAttribute", {  # sent: kept, and the rule is not spent
         "RegionId": REGION, "LoadBalancerId": s["lb"]["LoadBalancerId"], "ListenerPort": str(s["port"]),
         "HealthCheckDomain": "health.example.com", "IdleTimeout": "20"}))
-    assert emu.admin("GET", "faults")[1]["pending"][0]["times"] == 5
+    assert emu.admin.send("GET", "faults")[1]["pending"][0]["times"] == 5
     ok(switch(emu, s, s["old"]["ServerCertificateId"]))
     after = https_attribute(emu, s["lb"], s["port"])
     assert (after["HealthCheckDomain"], after["ServerCertificateId"], after["IdleTimeout"]) == (
@@ -115,5 +115,5 @@ def test_the_health_check_domain_reset_quirk(emu, setup):
     {"fault": "stall-before-commit"},  # no delay
 ])
 def test_bad_rotation_rules_are_refused(emu, rule):
-    status, body = emu.admin("POST", "faults", [rule])
+    status, body = emu.admin.send("POST", "faults", [rule])
     assert status == 400 and body["error"]

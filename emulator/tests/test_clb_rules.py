@@ -3,7 +3,7 @@ HTTP status, the create defaults, patch semantics, filters and paging, and both 
 
 import pytest
 
-from harness import KEY2_ID, KEY_ID, REGION, SECRET2
+from harness import KEY2_ID, KEY_ID, REGION, SECRET2, upload_pair
 from lbs import (SPEC, create_lb, create_listener, free_port, https_attribute, ok, served_fingerprint,
                  upload)
 
@@ -22,8 +22,8 @@ def refused(reply, status, code, message=None):
 
 
 @pytest.fixture
-def cert(emu, pki):
-    return upload(emu, pki, "www.example.com", ("www.example.com", "example.com"))
+def cert(emu, slbcert_pki):
+    return upload(emu, slbcert_pki, "www.example.com", ("www.example.com", "example.com"))
 
 
 @pytest.fixture
@@ -48,11 +48,12 @@ def delete_certificate(emu, cert_id):
 
 # --- certificates in use, and of another region ----------------------------------------------------
 
-def test_a_certificate_of_another_region_or_account_is_not_found(emu, pki, cert, lb):
+def test_a_certificate_of_another_region_or_account_is_not_found(emu, slbcert_pki, cert, lb):
     port = create_listener(emu, lb, cert["ServerCertificateId"], start=False)
-    beijing = upload(emu, pki, "www.example.com", ("www.example.com",), region="cn-beijing")
+    beijing = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), region="cn-beijing")
+    certificate, key, _ = upload_pair(slbcert_pki)
     other_account = emu.call("UploadServerCertificate", {
-        "RegionId": REGION, "ServerCertificate": pki.upload_pair()[0], "PrivateKey": pki.upload_pair()[1]},
+        "RegionId": REGION, "ServerCertificate": certificate, "PrivateKey": key},
         key_id=KEY2_ID, secret=SECRET2).json()
     for foreign in (beijing["ServerCertificateId"], other_account["ServerCertificateId"]):
         refused(set_listener(emu, lb, port, ServerCertificateId=foreign), 404, "ServerCertificateId.NotFound",
@@ -65,15 +66,15 @@ def test_a_certificate_of_another_region_or_account_is_not_found(emu, pki, cert,
     assert https_attribute(emu, lb, port)["ServerCertificateId"] == cert["ServerCertificateId"]
 
 
-def test_delete_is_refused_while_a_listener_or_an_extension_uses_it(emu, pki, cert, lb):
+def test_delete_is_refused_while_a_listener_or_an_extension_uses_it(emu, slbcert_pki, cert, lb):
     default_id = cert["ServerCertificateId"]
-    sni = upload(emu, pki, "api.example.com", ("api.example.com",), key_index=1)
+    sni = upload(emu, slbcert_pki, "api.example.com", ("api.example.com",), key_index=1)
     port = create_listener(emu, lb, default_id, start=False)
     ok(extension(emu, lb, port, "api.example.com", sni["ServerCertificateId"]))
     for cert_id in (default_id, sni["ServerCertificateId"]):
         refused(delete_certificate(emu, cert_id), 400, "CertificateAndPrivateKeyIsRefered",
                 "The specified certificate is bound to listeners. You cannot delete it.")
-    [listed] = [c for c in emu.admin("GET", "certificates")[1]["Certificates"]
+    [listed] = [c for c in emu.admin.send("GET", "certificates")[1]["Certificates"]
                 if c["ServerCertificateId"] == sni["ServerCertificateId"]]
     assert listed["Bound"] is True and listed["References"][0].startswith("de-")
     # Deleting the instance releases both references.
@@ -84,9 +85,9 @@ def test_delete_is_refused_while_a_listener_or_an_extension_uses_it(emu, pki, ce
 
 def test_the_admin_bind_is_a_listener_reference(emu, cert):
     cert_id = cert["ServerCertificateId"]
-    assert emu.admin("POST", "bind", {"ServerCertificateId": cert_id})[0] == 200
+    assert emu.admin.send("POST", "bind", {"ServerCertificateId": cert_id})[0] == 200
     refused(delete_certificate(emu, cert_id), 400, "CertificateAndPrivateKeyIsRefered")
-    assert emu.admin("POST", "unbind", {"ServerCertificateId": cert_id}) == (
+    assert emu.admin.send("POST", "unbind", {"ServerCertificateId": cert_id}) == (
         200, {"ServerCertificateId": cert_id, "Bound": False})
     ok(delete_certificate(emu, cert_id))
 
@@ -116,10 +117,10 @@ def test_sni_is_refused_on_a_shared_performance_instance(emu, cert):
     (("api.example.com",), "*.example.com", False),  # a wildcard domain needs a wildcard certificate
     ((), "legacy.example.com", True),  # no SAN: the CN counts
 ])
-def test_an_extensions_certificate_must_cover_its_domain(emu, pki, lb, sans, domain, covered):
-    default = upload(emu, pki, "default.example.com", ("default.example.com",))
+def test_an_extensions_certificate_must_cover_its_domain(emu, slbcert_pki, lb, sans, domain, covered):
+    default = upload(emu, slbcert_pki, "default.example.com", ("default.example.com",))
     cn = "legacy.example.com" if not sans else sans[0]
-    candidate = upload(emu, pki, cn, sans, key_index=1)
+    candidate = upload(emu, slbcert_pki, cn, sans, key_index=1)
     port = create_listener(emu, lb, default["ServerCertificateId"], start=False)
     reply = extension(emu, lb, port, domain, candidate["ServerCertificateId"])
     if covered:
@@ -128,9 +129,9 @@ def test_an_extensions_certificate_must_cover_its_domain(emu, pki, lb, sans, dom
         refused(reply, 400, "DomainNotMatchCertificate", "The domain name does not match the certificate.")
 
 
-def test_set_domain_extension_checks_coverage_too(emu, pki, lb):
-    api = upload(emu, pki, "api.example.com", ("api.example.com",))
-    wrong = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=1)
+def test_set_domain_extension_checks_coverage_too(emu, slbcert_pki, lb):
+    api = upload(emu, slbcert_pki, "api.example.com", ("api.example.com",))
+    wrong = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=1)
     port = create_listener(emu, lb, api["ServerCertificateId"], start=False)
     de_id = ok(extension(emu, lb, port, "api.example.com", api["ServerCertificateId"]))["DomainExtensionId"]
     refused(emu.call("SetDomainExtensionAttribute", {"RegionId": REGION, "DomainExtensionId": de_id,
@@ -143,8 +144,8 @@ def test_set_domain_extension_checks_coverage_too(emu, pki, lb):
             400, "InvalidParameter.DomainExtensionId")
 
 
-def test_at_most_three_extensions_and_one_per_domain(emu, pki, lb):
-    wildcard = upload(emu, pki, "*.example.com", ("*.example.com",))
+def test_at_most_three_extensions_and_one_per_domain(emu, slbcert_pki, lb):
+    wildcard = upload(emu, slbcert_pki, "*.example.com", ("*.example.com",))
     cert_id = wildcard["ServerCertificateId"]
     port = create_listener(emu, lb, cert_id, start=False)
     for name in ("a", "b", "c"):
@@ -185,7 +186,7 @@ def test_create_defaults_and_required_parameters(emu, cert, lb):
             "MissingParameter")
 
 
-def test_set_is_a_patch(emu, pki, cert, lb):
+def test_set_is_a_patch(emu, slbcert_pki, cert, lb):
     port = create_listener(emu, lb, cert["ServerCertificateId"], start=False, HealthCheck="on",
                            HealthCheckDomain="health.example.com", Description="web-443", Gzip="off")
     before = https_attribute(emu, lb, port)
@@ -193,7 +194,7 @@ def test_set_is_a_patch(emu, pki, cert, lb):
     after = https_attribute(emu, lb, port)
     changed = {k for k in before if before[k] != after[k] and k != "RequestId"}
     assert changed == {"IdleTimeout"} and after["IdleTimeout"] == 30
-    renewed = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=1)
+    renewed = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=1)
     ok(set_listener(emu, lb, port, ServerCertificateId=renewed["ServerCertificateId"]))
     final = https_attribute(emu, lb, port)
     changed = {k for k in after if after[k] != final[k] and k != "RequestId"}
@@ -207,15 +208,15 @@ def test_set_is_a_patch(emu, pki, cert, lb):
     assert https_attribute(emu, lb, port)["StickySessionType"] == "insert"
 
 
-def test_dry_run_changes_nothing(emu, pki, cert, lb):
+def test_dry_run_changes_nothing(emu, slbcert_pki, cert, lb):
     port = create_listener(emu, lb, cert["ServerCertificateId"], start=False)
-    renewed = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=1)
+    renewed = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=1)
     refused(set_listener(emu, lb, port, ServerCertificateId=renewed["ServerCertificateId"], DryRun="true"),
             400, "DryRunOperation")
     assert https_attribute(emu, lb, port)["ServerCertificateId"] == cert["ServerCertificateId"]
 
 
-def test_missing_instances_listeners_and_wrong_protocols(emu, pki, cert, lb):
+def test_missing_instances_listeners_and_wrong_protocols(emu, slbcert_pki, cert, lb):
     refused(https_call(emu, "lb-nothere", 443), 404, "InvalidLoadBalancerId.NotFound",
             "The specified LoadBalancerId does not exist.")
     refused(https_call(emu, lb["LoadBalancerId"], 443), 400, "InvalidParameter",
@@ -227,7 +228,7 @@ def test_missing_instances_listeners_and_wrong_protocols(emu, pki, cert, lb):
                      key_id=KEY2_ID, secret=SECRET2), 404, "InvalidLoadBalancerId.NotFound")
     refused(emu.call("DescribeDomainExtensions", {"LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": "1"}),
             400, "MissingParameter")
-    status, seeded = emu.admin("POST", "seed", {
+    status, seeded = emu.admin.send("POST", "seed", {
         "AccessKeyId": KEY_ID, "RegionId": REGION, "LoadBalancers": [
             {"LoadBalancerSpec": SPEC, "Listeners": [{"ListenerPort": 8080, "ListenerProtocol": "http",
                                                       "Status": "stopped"}]},
@@ -299,7 +300,7 @@ def test_client_token_and_delete_protection(emu):
 
 # --- list styles, formats and parameter placement -------------------------------------------------------
 
-def test_listener_listing_uses_plain_arrays(emu, pki, cert, lb):
+def test_listener_listing_uses_plain_arrays(emu, slbcert_pki, cert, lb):
     other = create_lb(emu)
     port = create_listener(emu, lb, cert["ServerCertificateId"], start=False, **{"Tag.1.Key": "team",
                                                                                    "Tag.1.Value": "web"})
@@ -322,7 +323,7 @@ def test_listener_listing_uses_plain_arrays(emu, pki, cert, lb):
     refused(emu.call("DescribeLoadBalancerListeners", {"RegionId": REGION, **too_many}), 400, "InvalidParameter")
 
 
-def test_xml_answers(emu, pki, cert, lb):
+def test_xml_answers(emu, slbcert_pki, cert, lb):
     port = create_listener(emu, lb, cert["ServerCertificateId"], start=False)
     ok(extension(emu, lb, port, "www.example.com", cert["ServerCertificateId"]))
     params = {"RegionId": REGION, "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": str(port)}
@@ -337,7 +338,7 @@ def test_xml_answers(emu, pki, cert, lb):
 
 
 @pytest.mark.parametrize("signature", ["V1", "V3"])
-def test_parameters_in_a_form_body(emu, pki, cert, lb, signature):
+def test_parameters_in_a_form_body(emu, slbcert_pki, cert, lb, signature):
     port = free_port(lb["Address"])
     reply = emu.call("CreateLoadBalancerHTTPSListener", {
         "RegionId": REGION, "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": str(port),

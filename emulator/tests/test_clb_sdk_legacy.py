@@ -28,11 +28,11 @@ def refused(call_it):
     return info.value.get_http_status(), info.value.get_error_code()
 
 
-def test_a_rotation_driven_by_the_legacy_sdk(emu, pki):
+def test_a_rotation_driven_by_the_legacy_sdk(emu, slbcert_pki):
     sdk = Legacy(emu)
-    cert_a = upload(emu, pki, "www.example.com", ("www.example.com", "example.com"), key_index=0)
-    cert_b = upload(emu, pki, "api.example.com", ("api.example.com",), key_index=1)
-    cert_c = upload(emu, pki, "www.example.com", ("www.example.com", "example.com", "api.example.com"),
+    cert_a = upload(emu, slbcert_pki, "www.example.com", ("www.example.com", "example.com"), key_index=0)
+    cert_b = upload(emu, slbcert_pki, "api.example.com", ("api.example.com",), key_index=1)
+    cert_c = upload(emu, slbcert_pki, "www.example.com", ("www.example.com", "example.com", "api.example.com"),
                     name="renewed", key_index=2)
     a, b, c = (x["ServerCertificateId"] for x in (cert_a, cert_b, cert_c))
 
@@ -95,11 +95,11 @@ def test_a_rotation_driven_by_the_legacy_sdk(emu, pki):
     call(sdk, "DeleteServerCertificate", ServerCertificateId=c)
 
 
-def test_another_regions_certificate_is_not_found_on_set(emu, pki):
+def test_another_regions_certificate_is_not_found_on_set(emu, slbcert_pki):
     sdk = Legacy(emu)
     lb = call(sdk, "CreateLoadBalancer", LoadBalancerSpec=SPEC)
-    here = upload(emu, pki, "www.example.com", ("www.example.com",))["ServerCertificateId"]
-    elsewhere = upload(emu, pki, "www.example.com", ("www.example.com",), region="cn-beijing")
+    here = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",))["ServerCertificateId"]
+    elsewhere = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), region="cn-beijing")
     port = free_port(lb["Address"])
     call(sdk, "CreateLoadBalancerHTTPSListener", LoadBalancerId=lb["LoadBalancerId"], ListenerPort=port,
          ServerCertificateId=here, Bandwidth=-1, HealthCheck="off", BackendServerPort=80)
@@ -107,4 +107,4 @@ def test_another_regions_certificate_is_not_found_on_set(emu, pki):
         sdk, "SetLoadBalancerHTTPSListenerAttribute", LoadBalancerId=lb["LoadBalancerId"],
         ListenerPort=port, ServerCertificateId=elsewhere["ServerCertificateId"]))
     assert (status, code) == (404, "ServerCertificateId.NotFound")
-    assert emu.log_lines()[-1]["params"]["RegionId"] == REGION
+    assert emu.request_log()[-1]["params"]["RegionId"] == REGION

@@ -29,11 +29,11 @@ def refused(call_it):
 
 
 @SIGNATURES
-def test_a_rotation_driven_by_the_tea_sdk(emu, pki, v1):
+def test_a_rotation_driven_by_the_tea_sdk(emu, slbcert_pki, v1):
     client = tea(emu, v1=v1)
-    cert_a = upload(emu, pki, "shop.example.com", ("shop.example.com",), key_index=0)
-    cert_b = upload(emu, pki, "*.api.example.com", ("*.api.example.com",), key_index=1)
-    cert_c = upload(emu, pki, "shop.example.com", ("shop.example.com", "*.api.example.com"), key_index=2)
+    cert_a = upload(emu, slbcert_pki, "shop.example.com", ("shop.example.com",), key_index=0)
+    cert_b = upload(emu, slbcert_pki, "*.api.example.com", ("*.api.example.com",), key_index=1)
+    cert_c = upload(emu, slbcert_pki, "shop.example.com", ("shop.example.com", "*.api.example.com"), key_index=2)
     a, b, c = (x["ServerCertificateId"] for x in (cert_a, cert_b, cert_c))
 
     created = call(client, "CreateLoadBalancer", load_balancer_name="shop", load_balancer_spec=SPEC)
@@ -45,7 +45,7 @@ def test_a_rotation_driven_by_the_tea_sdk(emu, pki, v1):
     call(client, "StartLoadBalancerListener", load_balancer_id=lb_id, listener_port=port)
     de_id = call(client, "CreateDomainExtension", load_balancer_id=lb_id, listener_port=port,
                  domain="*.api.example.com", server_certificate_id=b).domain_extension_id
-    assert emu.log_lines()[-1]["signature"] == ("V1" if v1 else "V3")
+    assert emu.request_log()[-1]["signature"] == ("V1" if v1 else "V3")
 
     page = call(client, "DescribeLoadBalancers", page_number=1, page_size=50)
     assert page.total_count == 1 and page.load_balancers.load_balancer[0].address == address
@@ -92,9 +92,9 @@ def test_a_rotation_driven_by_the_tea_sdk(emu, pki, v1):
     call(client, "DeleteServerCertificate", server_certificate_id=c)
 
 
-def test_listener_pages_follow_next_token(emu, pki):
+def test_listener_pages_follow_next_token(emu, slbcert_pki):
     client = tea(emu)
-    cert = upload(emu, pki, "www.example.com", ("www.example.com",))["ServerCertificateId"]
+    cert = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",))["ServerCertificateId"]
     expected = []
     for _ in range(2):
         lb = call(client, "CreateLoadBalancer", load_balancer_spec=SPEC)

@@ -10,15 +10,14 @@ import sys
 
 import pytest
 
-from harness import KEY_ID, REGION, SECRET
+from harness import KEY_ID, REGION, SECRET, issue_leaf
 from lbs import (any_free_port, create_lb, create_listener, fingerprint_of_der, free_port, ok,
                  served_certificate, served_fingerprint, upload)
 from slbcert_emulator import dataplane
-from slbcert_emulator.devcerts import cert_pem
 
 
 def listeners(emu):
-    status, body = emu.admin("GET", "listeners")
+    status, body = emu.admin.send("GET", "listeners")
     assert status == 200
     return body
 
@@ -33,11 +32,11 @@ def test_each_load_balancer_has_its_own_address_in_the_emulators_block(emu):
     assert [b["Address"] for b in described] == addresses
 
 
-def test_two_emulators_never_share_an_address(start_emulator, pki):
-    first, second = start_emulator(), start_emulator()
+def test_two_emulators_never_share_an_address(slbcert_emulator_factory, slbcert_pki):
+    first, second = slbcert_emulator_factory(), slbcert_emulator_factory()
     lbs, certs = [], []
     for emu, index in ((first, 0), (second, 1)):
-        certs.append(upload(emu, pki, "www.example.com", ("www.example.com",), key_index=index))
+        certs.append(upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=index))
         lbs.append(create_lb(emu))
     assert listeners(first)["AddressBlock"] != listeners(second)["AddressBlock"]
     assert lbs[0]["Address"] != lbs[1]["Address"]
@@ -48,9 +47,9 @@ def test_two_emulators_never_share_an_address(start_emulator, pki):
         assert served_fingerprint(lb["Address"], port) == cert["Fingerprint"]
 
 
-def test_an_explicit_block_and_one_already_taken(start_emulator, tmp_path):
+def test_an_explicit_block_and_one_already_taken(slbcert_emulator_factory, tmp_path):
     block = f"127.{random.randint(200, 254)}.{random.randint(0, 255)}.0/24"
-    emu = start_emulator("--lb-address-block", block)
+    emu = slbcert_emulator_factory("--lb-address-block", block)
     assert listeners(emu)["AddressBlock"] == block
     assert create_lb(emu)["Address"] == block.replace(".0/24", ".2")
     result = subprocess.run(
@@ -64,10 +63,10 @@ def test_an_explicit_block_and_one_already_taken(start_emulator, tmp_path):
         assert result.returncode == 2 and "127.0.0.0/8" in result.stderr
 
 
-def test_sni_picks_an_exact_domain_then_a_wildcard_then_the_default(emu, pki):
-    default = upload(emu, pki, "default.example.com", ("default.example.com",), key_index=0)
-    exact = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=1)
-    wildcard = upload(emu, pki, "*.example.com", ("*.example.com",), key_index=2)
+def test_sni_picks_an_exact_domain_then_a_wildcard_then_the_default(emu, slbcert_pki):
+    default = upload(emu, slbcert_pki, "default.example.com", ("default.example.com",), key_index=0)
+    exact = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=1)
+    wildcard = upload(emu, slbcert_pki, "*.example.com", ("*.example.com",), key_index=2)
     lb = create_lb(emu)
     port = create_listener(emu, lb, default["ServerCertificateId"])
     for domain, cert in (("*.example.com", wildcard), ("www.example.com", exact)):
@@ -85,12 +84,12 @@ def test_sni_picks_an_exact_domain_then_a_wildcard_then_the_default(emu, pki):
         "www.example.com": exact["Fingerprint"]}
 
 
-def test_the_chain_verifies_like_a_real_listener(emu, pki, tmp_path):
-    cert = upload(emu, pki, "www.example.com", ("www.example.com",))
+def test_the_chain_verifies_like_a_real_listener(emu, slbcert_pki, tmp_path):
+    cert = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",))
     lb = create_lb(emu)
     port = create_listener(emu, lb, cert["ServerCertificateId"])
     ca_file = tmp_path / "root.pem"
-    ca_file.write_text(cert_pem(pki.root))
+    ca_file.write_bytes(slbcert_pki.root.cert_pem)
     der = served_certificate(lb["Address"], port, "www.example.com", cafile=str(ca_file))
     assert fingerprint_of_der(der) == cert["Fingerprint"]
     with pytest.raises(ssl.SSLCertVerificationError):  # the name is checked as well
@@ -103,8 +102,8 @@ def test_the_chain_verifies_like_a_real_listener(emu, pki, tmp_path):
     assert answer.startswith(b"HTTP/1.1 503 ") and lb["LoadBalancerId"].encode() in answer
 
 
-def test_a_port_that_cannot_be_bound_is_reported(emu, pki):
-    cert = upload(emu, pki, "www.example.com", ("www.example.com",))
+def test_a_port_that_cannot_be_bound_is_reported(emu, slbcert_pki):
+    cert = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",))
     lb = create_lb(emu)
     port = free_port(lb["Address"])
     squatter = socket.create_server((lb["Address"], port))
@@ -125,10 +124,10 @@ def test_a_port_that_cannot_be_bound_is_reported(emu, pki):
     assert listeners(emu)["Listeners"][0]["DataPlane"]["Error"] is None
 
 
-def test_a_certificate_without_a_key_here_is_reported(emu, pki):
-    leaf, _ = pki.leaf("cas.example.com", ("cas.example.com",))
-    emu.admin("POST", "cas", {"AliCloudCertificateId": "777", "AliCloudCertificateName": "cas",
-                              "ServerCertificate": pki.chain_pem(leaf)})
+def test_a_certificate_without_a_key_here_is_reported(emu, slbcert_pki):
+    leaf = issue_leaf(slbcert_pki, "cas.example.com", ("cas.example.com",))
+    emu.admin.send("POST", "cas", {"AliCloudCertificateId": "777", "AliCloudCertificateName": "cas",
+                                   "ServerCertificate": leaf.chain_pem.decode()})
     cas = ok(emu.call("UploadServerCertificate", {"RegionId": REGION, "AliCloudCertificateId": "777"}))
     lb = create_lb(emu)
     create_listener(emu, lb, cas["ServerCertificateId"])
@@ -138,7 +137,7 @@ def test_a_certificate_without_a_key_here_is_reported(emu, pki):
 
 def test_http_listeners_answer_in_plain_text_and_stopped_ones_not_at_all(emu):
     running, stopped = any_free_port(), any_free_port()
-    status, seeded = emu.admin("POST", "seed", {"AccessKeyId": KEY_ID, "RegionId": REGION, "LoadBalancers": [
+    status, seeded = emu.admin.send("POST", "seed", {"AccessKeyId": KEY_ID, "RegionId": REGION, "LoadBalancers": [
         {"Listeners": [{"ListenerPort": running, "ListenerProtocol": "http"},
                        {"ListenerPort": stopped, "ListenerProtocol": "http", "Status": "stopped"}]}]})
     assert status == 200, seeded
@@ -148,7 +147,7 @@ def test_http_listeners_answer_in_plain_text_and_stopped_ones_not_at_all(emu):
         assert sock.recv(4096).startswith(b"HTTP/1.1 503 ")
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((address, stopped), timeout=5)
-    assert emu.admin("POST", "reset")[0] == 200
+    assert emu.admin.send("POST", "reset")[0] == 200
     with pytest.raises(ConnectionRefusedError):  # reset closes every listener
         socket.create_connection((address, running), timeout=5)
 
@@ -173,8 +172,8 @@ def test_without_loopback_aliases_the_api_works_and_listeners_say_why(monkeypatc
         plane.close()
 
 
-def test_the_tls_policy_decides_whether_tls_1_3_is_offered(emu, pki):
-    cert = upload(emu, pki, "www.example.com", ("www.example.com",))
+def test_the_tls_policy_decides_whether_tls_1_3_is_offered(emu, slbcert_pki):
+    cert = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",))
     lb = create_lb(emu)
     port = create_listener(emu, lb, cert["ServerCertificateId"])
 

@@ -15,10 +15,10 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_the_data_directory_and_database_are_owner_only(start_emulator, pki, tmp_path):
+def test_the_data_directory_and_database_are_owner_only(slbcert_emulator_factory, slbcert_pki, tmp_path):
     data = tmp_path / "fresh" / "data"  # does not exist yet: the emulator creates it
-    emu = start_emulator(data_dir=data)
-    cert = upload(emu, pki, "www.example.com", ("www.example.com",))
+    emu = slbcert_emulator_factory(data_dir=data)
+    cert = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",))
     create_listener(emu, create_lb(emu), cert["ServerCertificateId"])  # writes the TLS files
     assert mode(data) == 0o700 and mode(data / "listener-tls") == 0o700
     for name in ("slbcert-emulator.sqlite3", "slbcert-emulator.sqlite3-wal", "slbcert-emulator.sqlite3-shm",
@@ -27,11 +27,11 @@ def test_the_data_directory_and_database_are_owner_only(start_emulator, pki, tmp
     assert os.listdir(data / "listener-tls") == []  # key files are removed once loaded
     emu.stop()
     (data / "listener-tls" / "left-by-a-kill.pem").write_text("a key")
-    start_emulator(data_dir=data)
+    slbcert_emulator_factory(data_dir=data)
     assert os.listdir(data / "listener-tls") == []
 
 
-def test_an_existing_database_is_tightened_and_a_shared_directory_left_alone(start_emulator, tmp_path):
+def test_an_existing_database_is_tightened_and_a_shared_directory_left_alone(slbcert_emulator_factory, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o755)
     os.chmod(shared, 0o755)
@@ -39,7 +39,7 @@ def test_an_existing_database_is_tightened_and_a_shared_directory_left_alone(sta
     database = shared / "slbcert-emulator.sqlite3"
     database.touch()
     os.chmod(database, 0o644)
-    emu = start_emulator(data_dir=shared)
+    emu = slbcert_emulator_factory(data_dir=shared)
     assert mode(database) == 0o600
     assert mode(shared) == 0o755  # not ours to change, but said
     assert "accessible to other users" in emu.stderr_text()
@@ -50,9 +50,9 @@ def threads_of(pid):
         return int(next(line for line in f if line.startswith("Threads:")).split()[1])
 
 
-def test_connections_beyond_the_cap_are_refused_not_given_threads(start_emulator):
+def test_connections_beyond_the_cap_are_refused_not_given_threads(slbcert_emulator_factory):
     cap = 4
-    emu = start_emulator("--max-connections", str(cap))
+    emu = slbcert_emulator_factory("--max-connections", str(cap))
     baseline = threads_of(emu.pid)
     idle = [socket.create_connection(("127.0.0.1", emu.port), timeout=5) for _ in range(cap)]
     try:

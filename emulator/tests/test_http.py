@@ -25,7 +25,7 @@ DESCRIBE = "DescribeServerCertificates"
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(emu):
-    before = emu.admin("GET", "stats")[1]["connections_accepted"]
+    before = emu.admin.send("GET", "stats")[1]["connections_accepted"]
     connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
     try:
         for _ in range(3):
@@ -35,12 +35,12 @@ def test_keep_alive_serves_many_requests_on_one_connection(emu):
             assert response.status == 200 and json.loads(response.read())["ServerCertificates"]
     finally:
         connection.close()
-    assert emu.admin("GET", "stats")[1]["connections_accepted"] == before + 2  # + this stats call
+    assert emu.admin.send("GET", "stats")[1]["connections_accepted"] == before + 2  # + this stats call
 
 
-def test_chunked_form_body(emu, pki):
+def test_chunked_form_body(emu, slbcert_pki):
     method, target, headers, body = client.v1_request(
-        "UploadServerCertificate", upload_params(pki), KEY_ID, SECRET, in_body=True)
+        "UploadServerCertificate", upload_params(slbcert_pki), KEY_ID, SECRET, in_body=True)
     connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
     try:
         chunks = (body[i:i + 1000] for i in range(0, len(body), 1000))
@@ -66,28 +66,24 @@ def test_malformed_content_length_gets_the_gateway_page(emu):
 
 @pytest.fixture(scope="module")
 def tls_emulator(tmp_path_factory):
-    certs_dir = tmp_path_factory.mktemp("devcerts")
-    devcerts.ensure(str(certs_dir))
-    emulator = harness.Emulator(
-        tmp_path_factory.mktemp("tls"), "--tls-cert", str(certs_dir / "server.pem"),
-        "--tls-key", str(certs_dir / "server-key.pem"), ca_file=str(certs_dir / "ca.pem")).start()
+    emulator = harness.Emulator(tmp_path_factory.mktemp("tls"), tls=True).start()
     yield emulator
     emulator.stop()
 
 
-def test_https_with_a_test_ca(tls_emulator, pki):
+def test_https_with_a_test_ca(tls_emulator, slbcert_pki):
     emu = tls_emulator
     assert emu.url.startswith("https://127.0.0.1:")
-    assert emu.call("UploadServerCertificate", upload_params(pki)).status == 200
-    assert len(legacy_describe(Legacy(emu, ca_file=emu.ca_file))) == 1
-    listed = tea(emu, ca_file=emu.ca_file).describe_server_certificates(
+    assert emu.call("UploadServerCertificate", upload_params(slbcert_pki)).status == 200
+    assert len(legacy_describe(Legacy(emu, ca_file=str(emu.ca_file)))) == 1
+    listed = tea(emu, ca_file=str(emu.ca_file)).describe_server_certificates(
         models.DescribeServerCertificatesRequest(region_id=REGION)).body
     assert len(listed.server_certificates.server_certificate) == 1
     # A client that does not trust the test CA is refused by the handshake.
     with pytest.raises(urllib.error.URLError) as info:
         client.send(emu.url, "GET", "/_emulator/health", tls=ssl.create_default_context())
     assert isinstance(info.value.reason, ssl.SSLCertVerificationError)
-    assert emu.admin("GET", "health") == (200, {"status": "ok"})
+    assert emu.admin.send("GET", "health") == (200, {"status": "ok"})
 
 
 def test_devcerts_is_idempotent(tmp_path):

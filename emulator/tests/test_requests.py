@@ -12,18 +12,18 @@ UPLOAD = "UploadServerCertificate"
 
 
 @pytest.mark.parametrize("signature", ["V1", "V3"])
-def test_upload_with_parameters_in_a_form_body(emu, pki, signature):
-    reply = emu.call(UPLOAD, upload_params(pki, name="from-body"), signature=signature, in_body=True)
+def test_upload_with_parameters_in_a_form_body(emu, slbcert_pki, signature):
+    reply = emu.call(UPLOAD, upload_params(slbcert_pki, name="from-body"), signature=signature, in_body=True)
     assert reply.status == 200, reply.body
-    assert emu.log_lines()[-1]["signature"] == signature
+    assert emu.request_log()[-1]["signature"] == signature
     listed = emu.call(DESCRIBE, {"RegionId": REGION}, signature=signature, in_body=True).json()
     [cert] = listed["ServerCertificates"]["ServerCertificate"]
     assert cert["ServerCertificateId"] == reply.json()["ServerCertificateId"]
     assert cert["ServerCertificateName"] == "from-body"
 
 
-def test_v1_parameters_split_between_query_and_body(emu, pki):
-    method, target, headers, body = client.v1_request(UPLOAD, upload_params(pki), KEY_ID, SECRET,
+def test_v1_parameters_split_between_query_and_body(emu, slbcert_pki):
+    method, target, headers, body = client.v1_request(UPLOAD, upload_params(slbcert_pki), KEY_ID, SECRET,
                                                       in_body=True)
     # Move the operation's own parameters to the query; the signature covers both places.
     fields = dict(urllib.parse.parse_qsl(body.decode()))
@@ -33,8 +33,8 @@ def test_v1_parameters_split_between_query_and_body(emu, pki):
     assert reply.status == 200, reply.body
 
 
-def test_v3_body_must_match_its_content_sha256(emu, pki):
-    method, target, headers, body = client.v3_request(UPLOAD, upload_params(pki), KEY_ID, SECRET,
+def test_v3_body_must_match_its_content_sha256(emu, slbcert_pki):
+    method, target, headers, body = client.v3_request(UPLOAD, upload_params(slbcert_pki), KEY_ID, SECRET,
                                                       emu.host, in_body=True)
     tampered = body.replace(b"example-cert", b"examplX-cert")
     reply = client.send(emu.url, method, target, headers=headers, body=tampered)
@@ -111,8 +111,8 @@ def test_nonce_is_spent_only_by_an_authenticated_request(emu):
     assert emu.call(DESCRIBE, {"RegionId": REGION}, nonce="shared-nonce").code == "SignatureNonceUsed"
 
 
-def test_xml_is_the_default_format(emu, pki):
-    reply = emu.call(UPLOAD, upload_params(pki, name="xml-cert"), fmt=None)
+def test_xml_is_the_default_format(emu, slbcert_pki):
+    reply = emu.call(UPLOAD, upload_params(slbcert_pki, name="xml-cert"), fmt=None)
     assert reply.status == 200 and reply.headers["Content-Type"] == "text/xml;charset=utf-8"
     root = reply.xml()
     assert root.tag == "UploadServerCertificateResponse"

@@ -13,10 +13,9 @@ from aliyunsdkslb.request.v20140515.SetServerCertificateNameRequest import (
 from aliyunsdkslb.request.v20140515.UploadServerCertificateRequest import (
     UploadServerCertificateRequest)
 
-from harness import KEY2_ID, KEY_ID, REGION, SECRET2, STS_ID, STS_SECRET, STS_TOKEN
-from pki import encrypted_pkcs1_pem, rsa_key
+from harness import KEY2_ID, KEY_ID, REGION, SECRET2, STS_ID, STS_SECRET, STS_TOKEN, upload_pair
 from sdks import Legacy
-from slbcert_emulator.devcerts import rsa_key_pem
+from slbcert_emulator.testing import private_key_pem
 
 
 def upload_request(certificate, key, name="legacy-cert"):
@@ -42,9 +41,9 @@ def server_error(call):
     return info.value
 
 
-def test_upload_describe_rename_delete(emu, pki):
+def test_upload_describe_rename_delete(emu, slbcert_pki):
     sdk = Legacy(emu)
-    certificate, key, leaf = pki.upload_pair("shop.example.com", ("shop.example.com", "example.com"))
+    certificate, key, leaf = upload_pair(slbcert_pki, "shop.example.com", ("shop.example.com", "example.com"))
     uploaded = json.loads(sdk.call(upload_request(certificate, key)))
     cert_id = uploaded["ServerCertificateId"]
     assert cert_id.split("_")[0].isdigit() and len(cert_id.split("_")[0]) == 16
@@ -72,14 +71,14 @@ def test_upload_describe_rename_delete(emu, pki):
     assert (error.get_http_status(), error.get_error_code()) == (400, "ServerCertificateId.NotFound")
 
 
-def test_wrong_secret(emu, pki):
-    certificate, key, _ = pki.upload_pair()
+def test_wrong_secret(emu, slbcert_pki):
+    certificate, key, _ = upload_pair(slbcert_pki)
     error = server_error(lambda: Legacy(emu, secret="not-the-secret").call(
         upload_request(certificate, key)))
     # The SDK renames SignatureDoesNotMatch to InvalidAccessKeySecret only when the server's
     # string to sign equals its own: so both sides built the same one.
     assert (error.get_http_status(), error.get_error_code()) == (400, "InvalidAccessKeySecret")
-    assert emu.log_lines()[-1]["code"] == "SignatureDoesNotMatch"
+    assert emu.request_log()[-1]["code"] == "SignatureDoesNotMatch"
 
 
 def test_replayed_nonce(emu, monkeypatch):
@@ -92,28 +91,28 @@ def test_replayed_nonce(emu, monkeypatch):
 
 @pytest.mark.parametrize("skew_seconds", [16 * 60, -16 * 60])
 def test_skewed_clock(emu, skew_seconds):
-    emu.admin("POST", "clock", {"offset_seconds": skew_seconds})
+    emu.admin.send("POST", "clock", {"offset_seconds": skew_seconds})
     error = server_error(lambda: describe(Legacy(emu)))
     assert (error.get_http_status(), error.get_error_code()) == (400, "InvalidTimeStamp.Expired")
     assert error.get_error_msg() == "Specified time stamp or date value is expired."
 
 
-def test_mismatched_pair(emu, pki):
-    certificate, _, _ = pki.upload_pair()
-    other_key = rsa_key_pem(rsa_key(2048, 1))
+def test_mismatched_pair(emu, slbcert_pki):
+    certificate, _, _ = upload_pair(slbcert_pki)
+    other_key = private_key_pem(slbcert_pki.stray.key, "pkcs1").decode()
     error = server_error(lambda: Legacy(emu).call(upload_request(certificate, other_key)))
     assert (error.get_http_status(), error.get_error_code()) == (400, "CertificateNotMatchPrivateKey")
 
 
-def test_encrypted_key(emu, pki):
-    certificate, _, _ = pki.upload_pair()
+def test_encrypted_key(emu, slbcert_pki):
+    certificate, _, _ = upload_pair(slbcert_pki)
     error = server_error(lambda: Legacy(emu).call(
-        upload_request(certificate, encrypted_pkcs1_pem(rsa_key()))))
+        upload_request(certificate, private_key_pem(slbcert_pki.leaf.key, "pkcs1-enc").decode())))
     assert (error.get_http_status(), error.get_error_code()) == (400, "PrivateKeyEncryption")
     assert error.get_error_msg() == "Key has Encrypted ."
 
 
-def test_sts_credentials(emu, pki):
+def test_sts_credentials(emu, slbcert_pki):
     assert describe(Legacy(emu, STS_ID, STS_SECRET, STS_TOKEN)) == []
     error = server_error(lambda: describe(Legacy(emu, STS_ID, STS_SECRET, "another-token")))
     assert error.get_error_code() == "InvalidSecurityToken.MismatchWithAccessKey"
@@ -124,8 +123,8 @@ def test_unknown_access_key(emu):
     assert (error.get_http_status(), error.get_error_code()) == (404, "InvalidAccessKeyId.NotFound")
 
 
-def test_accounts_are_separate(emu, pki):
-    certificate, key, _ = pki.upload_pair()
+def test_accounts_are_separate(emu, slbcert_pki):
+    certificate, key, _ = upload_pair(slbcert_pki)
     Legacy(emu).call(upload_request(certificate, key))
     assert describe(Legacy(emu, KEY2_ID, SECRET2)) == []
     assert len(describe(Legacy(emu, KEY_ID))) == 1

@@ -5,8 +5,7 @@ from alibabacloud_slb20140515 import models
 from alibabacloud_tea_openapi import utils as tea_utils
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from harness import REGION, STS_ID, STS_SECRET, STS_TOKEN
-from pki import pkcs8_pem, rsa_key
+from harness import REGION, STS_ID, STS_SECRET, STS_TOKEN, upload_pair
 from sdks import tea
 
 SIGNATURES = pytest.mark.parametrize("v1", [False, True], ids=["V3", "V1"])
@@ -32,16 +31,16 @@ def client_error(call):
 
 
 @SIGNATURES
-def test_upload_describe_rename_delete(emu, pki, v1):
+def test_upload_describe_rename_delete(emu, slbcert_pki, v1):
     client = tea(emu, v1=v1)
-    certificate, key, _ = pki.upload_pair("api.example.com", ("api.example.com",))
+    certificate, key, _ = upload_pair(slbcert_pki, "api.example.com", ("api.example.com",))
     uploaded = upload(client, certificate, key, tags=[("env", "prod"), ("team", "web")])
     assert uploaded.common_name == "api.example.com"
     assert uploaded.resource_group_id == "rg-acfmtest0001"
     assert uploaded.is_ali_cloud_certificate == 0
     assert uploaded.expire_time_stamp > uploaded.create_time_stamp
-    assert emu.log_lines()[-1]["signature"] == ("V1" if v1 else "V3")
-    upload(client, *pki.upload_pair("other.example.com", ("other.example.com",))[:2],
+    assert emu.request_log()[-1]["signature"] == ("V1" if v1 else "V3")
+    upload(client, *upload_pair(slbcert_pki, "other.example.com", ("other.example.com",))[:2],
            name="other", tags=[("env", "dev")])
 
     [found] = describe(client, tag=[models.DescribeServerCertificatesRequestTag(key="env", value="prod")])
@@ -87,15 +86,15 @@ def test_replayed_nonce_v3(emu, monkeypatch):
 
 
 def test_skewed_clock_v3(emu):
-    emu.admin("POST", "clock", {"offset_seconds": -3600})
+    emu.admin.send("POST", "clock", {"offset_seconds": -3600})
     error = client_error(lambda: describe(tea(emu)))
     assert (error.status_code, error.code) == (400, "InvalidTimeStamp.Expired")
 
 
 @SIGNATURES
-def test_pkcs8_key_is_refused(emu, pki, v1):
-    certificate, _, _ = pki.upload_pair()
-    error = client_error(lambda: upload(tea(emu, v1=v1), certificate, pkcs8_pem(rsa_key())))
+def test_pkcs8_key_is_refused(emu, slbcert_pki, v1):
+    certificate, _, _ = upload_pair(slbcert_pki)
+    error = client_error(lambda: upload(tea(emu, v1=v1), certificate, slbcert_pki.leaf.key_bytes("pkcs8").decode()))
     assert (error.status_code, error.code) == (400, "InvalidParameter")
     assert "key format is error" in error.message
 

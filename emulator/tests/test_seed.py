@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from harness import KEY2_ID, KEY_ID, REGION, SECRET2
+from harness import KEY2_ID, KEY_ID, REGION, SECRET2, upload_pair
 from lbs import SPEC, any_free_port, https_attribute, ok, served_fingerprint
 
 
-def seed_doc(pki, port, domain_cert="sni"):
-    default_pem, default_key, _ = pki.upload_pair("www.example.com", ("www.example.com",))
-    sni_pem, sni_key, _ = pki.upload_pair("api.example.com", ("api.example.com",))
+def seed_doc(slbcert_pki, port, domain_cert="sni"):
+    default_pem, default_key, _ = upload_pair(slbcert_pki, "www.example.com", ("www.example.com",))
+    sni_pem, sni_key, _ = upload_pair(slbcert_pki, "api.example.com", ("api.example.com",))
     return {
         "AccessKeyId": KEY_ID, "RegionId": REGION,
         "Certificates": [
@@ -30,13 +30,13 @@ def seed_doc(pki, port, domain_cert="sni"):
 
 
 def stored(emu):
-    certificates = emu.admin("GET", "certificates")[1]["Certificates"]
-    return len(certificates), len(emu.admin("GET", "listeners")[1]["Listeners"])
+    certificates = emu.admin.send("GET", "certificates")[1]["Certificates"]
+    return len(certificates), len(emu.admin.send("GET", "listeners")[1]["Listeners"])
 
 
-def test_a_region_in_one_step(emu, pki):
+def test_a_region_in_one_step(emu, slbcert_pki):
     port = any_free_port()
-    status, created = emu.admin("POST", "seed", seed_doc(pki, port))
+    status, created = emu.admin.send("POST", "seed", seed_doc(slbcert_pki, port))
     assert status == 200, created
     [lb] = created["LoadBalancers"]
     assert [li["ListenerPort"] for li in lb["Listeners"]] == [port, 80]
@@ -55,8 +55,8 @@ def test_a_region_in_one_step(emu, pki):
                        secret=SECRET2))["TotalCount"] == 0
 
 
-def test_a_document_breaking_a_rule_creates_nothing(emu, pki):
-    status, body = emu.admin("POST", "seed", seed_doc(pki, any_free_port(), domain_cert="default"))
+def test_a_document_breaking_a_rule_creates_nothing(emu, slbcert_pki):
+    status, body = emu.admin.send("POST", "seed", seed_doc(slbcert_pki, any_free_port(), domain_cert="default"))
     assert status == 400
     assert body["error"] == ("LoadBalancers[0].Listeners[0].DomainExtensions[0]: DomainNotMatchCertificate: "
                              "The domain name does not match the certificate.")
@@ -70,26 +70,26 @@ def test_a_document_breaking_a_rule_creates_nothing(emu, pki):
     (lambda d: d["LoadBalancers"][0]["Listeners"][1].update(ListenerProtocol="tcp"), "ListenerProtocol"),
     (lambda d: d.update(RegionId="xx-nowhere-1"), "InvalidRegionId.NotFound"),
 ])
-def test_bad_documents_are_refused(emu, pki, change, message):
-    doc = seed_doc(pki, any_free_port())
+def test_bad_documents_are_refused(emu, slbcert_pki, change, message):
+    doc = seed_doc(slbcert_pki, any_free_port())
     change(doc)
-    status, body = emu.admin("POST", "seed", doc)
+    status, body = emu.admin.send("POST", "seed", doc)
     assert status == 400 and message in body["error"]
     assert stored(emu) == (0, 0)
 
 
-def test_a_seed_file_fills_a_new_data_directory_once(start_emulator, pki, tmp_path):
+def test_a_seed_file_fills_a_new_data_directory_once(slbcert_emulator_factory, slbcert_pki, tmp_path):
     seed_file = tmp_path / "seed.json"
     port = any_free_port()
-    seed_file.write_text(json.dumps([seed_doc(pki, port)]))
-    first = start_emulator("--seed", str(seed_file), data_dir=tmp_path / "data")
-    [listener] = [li for li in first.admin("GET", "listeners")[1]["Listeners"] if li["ListenerPort"] == port]
+    seed_file.write_text(json.dumps([seed_doc(slbcert_pki, port)]))
+    first = slbcert_emulator_factory("--seed", str(seed_file), data_dir=tmp_path / "data")
+    [listener] = [li for li in first.admin.send("GET", "listeners")[1]["Listeners"] if li["ListenerPort"] == port]
     assert listener["DataPlane"]["Serving"]
     assert served_fingerprint(listener["Address"], port) == listener["DataPlane"]["Served"][0]["Fingerprint"]
     first.stop(signal.SIGTERM)
-    second = start_emulator("--seed", str(seed_file), data_dir=tmp_path / "data")
+    second = slbcert_emulator_factory("--seed", str(seed_file), data_dir=tmp_path / "data")
     assert stored(second) == (2, 2)  # kept, not seeded twice
-    [again] = [li for li in second.admin("GET", "listeners")[1]["Listeners"] if li["ListenerPort"] == port]
+    [again] = [li for li in second.admin.send("GET", "listeners")[1]["Listeners"] if li["ListenerPort"] == port]
     assert again["Address"] == listener["Address"]  # its block was free again
     assert served_fingerprint(again["Address"], port) == listener["DataPlane"]["Served"][0]["Fingerprint"]
 

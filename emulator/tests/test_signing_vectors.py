@@ -1,4 +1,5 @@
-"""The verifier accepts the exact requests of tests/data/signing-vectors.json (golden SDK signatures).
+"""The verifier accepts the exact requests of the golden SDK signatures, the repository's one copy in
+Tests/SLBCertTests/Fixtures/signing-vectors.json.
 
 The emulator's clock is set near the vectors' 2024-01-01T12:00:00Z. A vector's request is
 authenticated when the answer is the upload's own refusal of its sample name (the operation
@@ -7,16 +8,16 @@ runs only after authentication); replaying it then gives SignatureNonceUsed.
 
 import calendar
 import json
-import os
 import time
+from pathlib import Path
 
 import pytest
 
 import client
 from harness import Emulator
 
-with open(os.path.join(os.path.dirname(__file__), "data", "signing-vectors.json"), encoding="utf-8") as _f:
-    VECTORS = json.load(_f)
+VECTORS_PATH = Path(__file__).resolve().parents[2] / "Tests" / "SLBCertTests" / "Fixtures" / "signing-vectors.json"
+VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 INPUTS = VECTORS["inputs"]
 VECTOR_TIME = calendar.timegm(time.strptime(INPUTS["Timestamp"], "%Y-%m-%dT%H:%M:%SZ"))
 AUTHENTICATED = "The specified parameter ServerCertificateName is not valid."  # "my cert é*~/1"
@@ -39,8 +40,8 @@ def sts(tmp_path_factory):
 
 
 def at_vector_time(emulator):
-    emulator.admin("POST", "reset")
-    status, _ = emulator.admin("POST", "clock", {"offset_seconds": VECTOR_TIME - time.time()})
+    emulator.admin.send("POST", "reset")
+    status, _ = emulator.admin.send("POST", "clock", {"offset_seconds": VECTOR_TIME - time.time()})
     assert status == 200
     return emulator
 

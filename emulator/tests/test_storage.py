@@ -19,25 +19,25 @@ def describe(emu):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
-def test_data_survives_a_restart(start_emulator, pki, tmp_path, signum):
-    first = start_emulator(data_dir=tmp_path / "data")
-    kept = first.call(UPLOAD, upload_params(pki, name="kept")).json()["ServerCertificateId"]
-    renamed = first.call(UPLOAD, upload_params(pki, name="before")).json()["ServerCertificateId"]
-    deleted = first.call(UPLOAD, upload_params(pki, name="deleted")).json()["ServerCertificateId"]
+def test_data_survives_a_restart(slbcert_emulator_factory, slbcert_pki, tmp_path, signum):
+    first = slbcert_emulator_factory(data_dir=tmp_path / "data")
+    kept = first.call(UPLOAD, upload_params(slbcert_pki, name="kept")).json()["ServerCertificateId"]
+    renamed = first.call(UPLOAD, upload_params(slbcert_pki, name="before")).json()["ServerCertificateId"]
+    deleted = first.call(UPLOAD, upload_params(slbcert_pki, name="deleted")).json()["ServerCertificateId"]
     first.call("SetServerCertificateName",
                {"RegionId": REGION, "ServerCertificateId": renamed, "ServerCertificateName": "after"})
     first.call("DeleteServerCertificate", {"RegionId": REGION, "ServerCertificateId": deleted})
     status = first.stop(signum)
     assert status == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
 
-    second = start_emulator(data_dir=tmp_path / "data")
+    second = slbcert_emulator_factory(data_dir=tmp_path / "data")
     assert {c["ServerCertificateId"]: c["ServerCertificateName"] for c in describe(second)} == {
         kept: "kept", renamed: "after"}
 
 
-def test_eight_threads_lose_and_duplicate_nothing(start_emulator, pki):
-    emu = start_emulator("--quota", "1000")
-    params = [upload_params(pki, name=f"cert-{i}") for i in range(48)]
+def test_eight_threads_lose_and_duplicate_nothing(slbcert_emulator_factory, slbcert_pki):
+    emu = slbcert_emulator_factory("--quota", "1000")
+    params = [upload_params(slbcert_pki, name=f"cert-{i}") for i in range(48)]
 
     def work(p):
         uploaded = emu.call(UPLOAD, p).json()["ServerCertificateId"]
@@ -61,9 +61,9 @@ def test_eight_threads_lose_and_duplicate_nothing(start_emulator, pki):
     assert describe(emu) == []
 
 
-def test_quota_holds_under_concurrency(start_emulator, pki):
-    emu = start_emulator("--quota", "5")
-    params = [upload_params(pki) for _ in range(16)]
+def test_quota_holds_under_concurrency(slbcert_emulator_factory, slbcert_pki):
+    emu = slbcert_emulator_factory("--quota", "5")
+    params = [upload_params(slbcert_pki) for _ in range(16)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(lambda p: emu.call(UPLOAD, p).json().get("Code"), params, timeout=60))
     assert codes.count(None) == 5 and codes.count("OverQuota") == 11
@@ -72,10 +72,10 @@ def test_quota_holds_under_concurrency(start_emulator, pki):
 
 # --- load balancers, listeners and domain extensions ------------------------------------------------
 
-def rotation_setup(emu, pki):
+def rotation_setup(emu, slbcert_pki):
     """An instance with two listeners, one with a domain extension; what a restart must keep."""
-    default = upload(emu, pki, "www.example.com", ("www.example.com",), key_index=0)
-    sni = upload(emu, pki, "api.example.com", ("api.example.com",), key_index=1)
+    default = upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=0)
+    sni = upload(emu, slbcert_pki, "api.example.com", ("api.example.com",), key_index=1)
     lb = create_lb(emu, LoadBalancerName="kept")
     ports = [create_listener(emu, lb, default["ServerCertificateId"]) for _ in range(2)]
     de_id = ok(emu.call("CreateDomainExtension", {
@@ -99,13 +99,13 @@ def state_of(emu, s):
     }
 
 
-def test_load_balancers_survive_a_kill_and_serve_again(start_emulator, pki, tmp_path):
-    first = start_emulator(data_dir=tmp_path / "data")
-    s = rotation_setup(first, pki)
+def test_load_balancers_survive_a_kill_and_serve_again(slbcert_emulator_factory, slbcert_pki, tmp_path):
+    first = slbcert_emulator_factory(data_dir=tmp_path / "data")
+    s = rotation_setup(first, slbcert_pki)
     before = state_of(first, s)
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL
 
-    second = start_emulator(data_dir=tmp_path / "data")
+    second = slbcert_emulator_factory(data_dir=tmp_path / "data")
     assert state_of(second, s) == before  # same ids, the same address (its block was free again)
     address = s["lb"]["Address"]
     assert served_fingerprint(address, s["ports"][0], "api.example.com") == s["sni"]["Fingerprint"]
@@ -120,7 +120,7 @@ def stalled(emu, action, params):
                               daemon=True)
     caller.start()
     deadline = time.monotonic() + 10
-    while emu.admin("GET", "stats")[1]["faults_fired"].get("stall-before-commit") != 1:
+    while emu.admin.send("GET", "stats")[1]["faults_fired"].get("stall-before-commit") != 1:
         assert time.monotonic() < deadline, "the operation never reached its commit"
         time.sleep(0.02)
     return caller
@@ -135,10 +135,10 @@ def _swallow(call):
 
 @pytest.mark.parametrize("action", ["DeleteLoadBalancer", "SetLoadBalancerHTTPSListenerAttribute",
                                     "SetDomainExtensionAttribute"])
-def test_a_kill_mid_operation_leaves_nothing_half_applied(start_emulator, pki, tmp_path, action):
-    first = start_emulator(data_dir=tmp_path / "data")
-    s = rotation_setup(first, pki)
-    renewed = upload(first, pki, "www.example.com", ("www.example.com", "api.example.com"), key_index=2)
+def test_a_kill_mid_operation_leaves_nothing_half_applied(slbcert_emulator_factory, slbcert_pki, tmp_path, action):
+    first = slbcert_emulator_factory(data_dir=tmp_path / "data")
+    s = rotation_setup(first, slbcert_pki)
+    renewed = upload(first, slbcert_pki, "www.example.com", ("www.example.com", "api.example.com"), key_index=2)
     before = state_of(first, s)
     params = {
         "DeleteLoadBalancer": {"RegionId": REGION, "LoadBalancerId": s["lb"]["LoadBalancerId"]},
@@ -152,7 +152,7 @@ def test_a_kill_mid_operation_leaves_nothing_half_applied(start_emulator, pki, t
     first.stop(signal.SIGKILL)
     caller.join(10)
 
-    second = start_emulator(data_dir=tmp_path / "data")
+    second = slbcert_emulator_factory(data_dir=tmp_path / "data")
     assert state_of(second, s) == before
     ok(second.call(action, params))  # and the same change, done again, is whole
     if action == "DeleteLoadBalancer":
@@ -161,9 +161,9 @@ def test_a_kill_mid_operation_leaves_nothing_half_applied(start_emulator, pki, t
             "RegionId": REGION, "ServerCertificateId": s["sni"]["ServerCertificateId"]}))
 
 
-def test_concurrent_changes_of_many_instances(start_emulator, pki):
-    emu = start_emulator()
-    certs = [upload(emu, pki, "www.example.com", ("www.example.com",), key_index=i) for i in range(2)]
+def test_concurrent_changes_of_many_instances(slbcert_emulator_factory, slbcert_pki):
+    emu = slbcert_emulator_factory()
+    certs = [upload(emu, slbcert_pki, "www.example.com", ("www.example.com",), key_index=i) for i in range(2)]
 
     def work(i):
         lb = create_lb(emu, LoadBalancerName=f"lb-{i}")

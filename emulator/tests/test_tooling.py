@@ -260,6 +260,35 @@ def test_serve_stops_on_sigterm_and_on_eof(tmp_path):
     lifeline.stdout.close()
 
 
+def _block_stop_signals():
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+
+def test_serve_and_its_emulator_stop_when_started_with_sigterm_blocked(tmp_path):
+    # A parent's thread may block SIGTERM (Swift's test threads do), and a child inherits the mask:
+    # serve and the emulator under it must still stop on SIGTERM, and on their lifelines.
+    for how in ("sigterm", "eof"):
+        serve = subprocess.Popen([*CLI, "serve", "--http", "--stop-on-eof", "--data-dir", str(tmp_path / how)],
+                                 stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+                                 preexec_fn=_block_stop_signals)
+        try:
+            endpoint = read_env_lines(serve.stdout)["SLBCERT_ENDPOINT"]
+            started = time.monotonic()
+            if how == "sigterm":
+                serve.send_signal(signal.SIGTERM)
+            else:
+                serve.stdin.close()
+            # The emulator stops at once on SIGTERM; the launcher's SIGKILL comes after 10 s.
+            assert serve.wait(20) == 0, how
+            assert time.monotonic() - started < 8, how
+            assert not answers(endpoint, None), how
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+                serve.wait(10)
+            serve.stdout.close()
+
+
 def test_run_gives_the_command_the_environment_and_returns_its_status():
     script = ("import os, sys\n"
               "from slbcert_emulator.testing import AdminClient\n"

@@ -24,7 +24,8 @@ import sys
 import threading
 from pathlib import Path
 
-from .launcher import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, AdminClient, Emulator, EmulatorError
+from .launcher import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, AdminClient, Emulator, EmulatorError,
+                       unblock_stop_signals)
 from .pki import KEY_SPECS, STANDARD, TestPKI
 
 PROG = "python3 -m slbcert_emulator.testing"
@@ -248,6 +249,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # a process of its own, not a call from Python code
+        unblock_stop_signals()
     handler = {"pki": pki_main, "serve": serve_main, "run": run_main, "admin": admin_main}[args.command]
     try:
         return handler(args)

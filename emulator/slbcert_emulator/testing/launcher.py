@@ -72,6 +72,13 @@ def without_proxies(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
+def unblock_stop_signals() -> None:
+    """Receive SIGTERM and SIGINT even when the parent started this process with them blocked (a
+    child inherits its spawning thread's signal mask; Swift's test threads block SIGTERM): blocked,
+    they would neither stop the process nor let its lifeline do so."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM, signal.SIGINT))
+
+
 class AdminClient:
     """The unsigned JSON admin API under /_emulator/ (answers loopback clients only)."""
 
@@ -322,7 +329,8 @@ class Emulator:
         with self._lock:
             if self.running:
                 return self
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Owner-only, as the emulator itself would make it: it will hold private keys.
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.tls:
                 devcerts.ensure(str(self.tls_dir))
             arguments = ["--host", self.host_address, "--port", str(self.requested_port),

@@ -11,6 +11,7 @@ import sys
 import threading
 
 from slbcert_emulator.__main__ import main
+from slbcert_emulator.testing.launcher import unblock_stop_signals
 
 
 def watch(fd, signum=signal.SIGTERM):
@@ -26,5 +27,6 @@ def watch(fd, signum=signal.SIGTERM):
 
 
 if __name__ == "__main__":
+    unblock_stop_signals()
     watch(sys.stdin.fileno())
     sys.exit(main())

@@ -629,12 +629,15 @@ class HandleOwner:
 
     @property
     def closed(self) -> bool:
+        """``True`` once :meth:`close` has freed the C handle; any other use then raises ``ValueError``."""
         return self._handle.closed
 
     def __enter__(self: _Owner) -> _Owner:
+        """``with`` gives the object itself and closes it when the block ends."""
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        """:meth:`close` the object, whether the block ended normally or by an exception."""
         self.close()
 
 

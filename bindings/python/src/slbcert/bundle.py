@@ -64,6 +64,7 @@ class Finding:
 
     @property
     def is_error(self) -> bool:
+        """``True`` for an error (the library refuses to upload the bundle), ``False`` for a warning."""
         return self.severity == Severity.ERROR
 
     def __str__(self) -> str:

@@ -140,6 +140,7 @@ class CertificateList(Sequence[ServerCertificate]):
         weakref.finalize(self, lib.slbcert_certificate_list_free, pointer)
 
     def __len__(self) -> int:
+        """How many certificates the describe returned."""
         return len(self._items)
 
     def _item(self, index: int) -> ServerCertificate:
@@ -150,6 +151,7 @@ class CertificateList(Sequence[ServerCertificate]):
         return item
 
     def __getitem__(self, index: Any) -> Any:
+        """The :class:`ServerCertificate` at ``index`` (a list of them for a slice), read on first access."""
         if isinstance(index, slice):
             return [self._item(i) for i in range(*index.indices(len(self._items)))]
         return self._item(index)
@@ -200,6 +202,7 @@ class UploadResult:
 
     @property
     def uploaded(self) -> bool:
+        """``True`` when the returned certificate is the one this call stored (``outcome`` is UPLOADED)."""
         return self.outcome is UploadOutcome.UPLOADED
 
     @classmethod
