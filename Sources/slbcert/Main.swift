@@ -19,7 +19,7 @@ enum ExitStatus: Int32 {
         case .service, .protocol: self = .service
         case .network, .tls, .timeout: self = .network
         case .credentials: self = .credentials
-        case .invalidArgument, .outOfRange, .internal: self = .usage
+        case .invalidArgument, .outOfRange, .internal, .outOfMemory: self = .usage
         }
     }
 }
