@@ -106,8 +106,10 @@ enum KeyParser {
     /// as before. An encrypted PKCS#8 key's derivation cost is checked first (`KeyDerivationLimits`).
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, passphrase: SecretBytes?, work: ParseWork) -> Outcome {
         var scan = PEM.scan(bytes)
+        // The bodies are the key's base64. `parse(block:)` holds no copy by the time this runs, so the
+        // wipe happens in place instead of on a copy-on-write duplicate.
         defer { for index in scan.blocks.indices { scan.blocks[index].wipeBody() } }
-        guard let block = scan.blocks.first(where: { keyLabels.contains($0.label) }) else {
+        guard let index = scan.blocks.firstIndex(where: { keyLabels.contains($0.label) }) else {
             if scan.blocks.contains(where: { $0.label == "OPENSSH PRIVATE KEY" }) {
                 return .problem(Finding(.error, .keyUnreadable,
                     "The key is in OpenSSH format. Convert it to PEM with: ssh-keygen -p -m PEM -f KEYFILE"))
@@ -119,6 +121,10 @@ enum KeyParser {
             return .problem(Finding(.error, .noPrivateKey,
                 "No PEM private key was found in the key input. Supply the key as PEM (-----BEGIN ... PRIVATE KEY-----)."))
         }
+        return parse(block: scan.blocks[index], passphrase: passphrase, work: work)
+    }
+
+    private static func parse(block: PEMBlock, passphrase: SecretBytes?, work: ParseWork) -> Outcome {
         guard let der = decodeBody(block.base64) else {
             return .problem(Finding(.error, .keyUnreadable,
                 "The private key's base64 body is malformed (truncated or damaged). Export the key again."))
