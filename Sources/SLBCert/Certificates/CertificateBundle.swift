@@ -19,6 +19,9 @@ public struct CheckOptions: Sendable, Equatable {
 public struct CertificateBundle: Sendable {
     /// Largest certificate or key input accepted (1 MiB).
     public static let maxInputBytes = 1024 * 1024
+    /// Most certificates a chain may hold: the server certificate and the CA certificates above it.
+    /// CLB chains are short; more than this is a CA bundle passed by mistake.
+    public static let maxChainCertificates = 10
 
     /// The chain, leaf first, then each issuer; certificates that do not belong to the chain follow.
     public let chain: [CertificateInfo]
@@ -31,6 +34,9 @@ public struct CertificateBundle: Sendable {
     /// The inputs as given, for callers that ask to send them unchanged.
     public let givenCertificatePEM: String
     public let givenPrivateKey: SecretBytes?
+    /// What the parse cost: signature verifications and key-derivation work (see `ParseWork`).
+    let signatureVerifications: Int
+    let keyDerivationCost: Int
 
     public var leaf: CertificateInfo? { chain.first }
     public var errors: [Finding] { findings.filter { $0.severity == .error } }
@@ -52,17 +58,20 @@ public struct CertificateBundle: Sendable {
 
     fileprivate init(chain: [CertificateInfo], key: PrivateKeyInfo?, findings: [Finding],
                      normalizedPrivateKeyPEM: SecretBytes?, givenCertificatePEM: String, givenPrivateKey: SecretBytes?,
-                     chainLength: Int) {
+                     chainLength: Int, work: ParseWork) {
         self.chain = chain
         self.key = key
         // Errors first, so the first finding is the one to fix first.
         self.findings = findings.enumerated().sorted {
             $0.element.severity != $1.element.severity ? $0.element.severity > $1.element.severity : $0.offset < $1.offset
         }.map(\.element)
-        self.normalizedCertificatePEM = chain.isEmpty ? nil : chain.prefix(chainLength).map(\.pem).joined()
+        self.normalizedCertificatePEM = chain.isEmpty || chainLength == 0 ? nil
+            : PEM.encode(label: "CERTIFICATE", ders: chain.prefix(chainLength).map(\.der))
         self.normalizedPrivateKeyPEM = normalizedPrivateKeyPEM
         self.givenCertificatePEM = givenCertificatePEM
         self.givenPrivateKey = givenPrivateKey
+        signatureVerifications = work.signatureVerifications
+        keyDerivationCost = work.keyDerivationCost
     }
 }
 
@@ -70,6 +79,7 @@ public struct CertificateBundle: Sendable {
 private struct BundleParser {
     let options: CheckOptions
     var findings: [Finding] = []
+    let work = ParseWork()
 
     init(options: CheckOptions) { self.options = options }
 
@@ -78,7 +88,7 @@ private struct BundleParser {
         func finish(_ chain: [CertificateInfo] = [], key: PrivateKeyInfo? = nil, normalizedKey: SecretBytes? = nil,
                     chainLength: Int = 0) -> CertificateBundle {
             CertificateBundle(chain: chain, key: key, findings: findings, normalizedPrivateKeyPEM: normalizedKey,
-                              givenCertificatePEM: given, givenPrivateKey: privateKey, chainLength: chainLength)
+                              givenCertificatePEM: given, givenPrivateKey: privateKey, chainLength: chainLength, work: work)
         }
         if rawCertificate.count > CertificateBundle.maxInputBytes {
             add(.error, .inputTooLarge, "The certificate input is \(rawCertificate.count) bytes; the limit is 1 MiB. Pass only the certificate chain.")
@@ -92,7 +102,11 @@ private struct BundleParser {
         var keyHandle: PrivateKeyHandle?
         var keyInfo: PrivateKeyInfo?
         if let privateKey {
-            switch privateKey.withUnsafeBytes({ KeyParser.parse(stripBOM(Array($0)), passphrase: passphrase) }) {
+            let outcome = privateKey.withUnsafeBytes { key in
+                KeyParser.parse(key.starts(with: Self.byteOrderMark) ? UnsafeBufferPointer(rebasing: key.dropFirst(3)) : key,
+                                passphrase: passphrase, work: work)
+            }
+            switch outcome {
             case .key(let handle, let info): keyHandle = handle; keyInfo = info
             case .problem(let finding): findings.append(finding)
             }
@@ -105,21 +119,39 @@ private struct BundleParser {
             }
             return finish(key: keyInfo)
         }
-        let (ordered, strays) = orderChain(certificates, key: keyHandle)
-        let chain = (ordered + strays).map { $0.info() }
-        if let leaf = chain.first { checkLeaf(leaf, chain: Array(chain.prefix(ordered.count))) }
-        if let keyHandle, let keyInfo { checkKey(keyInfo, handle: keyHandle, leaf: ordered[0]) }
+        let leaf: X509Certificate
+        let chain: [CertificateInfo]
+        let chainLength: Int
+        if certificates.count > CertificateBundle.maxChainCertificates {
+            // Not ordered: the work would grow with the square of the count, and nothing here is sent.
+            add(.error, .chainTooLong, "The certificate input holds \(certificates.count) different certificates; a chain "
+                + "for CLB has at most \(CertificateBundle.maxChainCertificates): the server certificate, then the CA "
+                + "certificates that issued it. Pass only that chain, not a CA bundle such as ca-certificates.crt.")
+            let keyCertificate = keyHandle.flatMap { key in certificates.firstIndex { key.matches($0) } } ?? 0
+            leaf = certificates[keyCertificate]
+            chain = ([leaf] + certificates.enumerated().filter { $0.offset != keyCertificate }.map(\.element)).map(\.info)
+            chainLength = 0
+        } else {
+            let (ordered, strays) = orderChain(certificates, key: keyHandle)
+            leaf = ordered[0]
+            chain = (ordered + strays).map(\.info)
+            checkLeaf(chain[0], chain: Array(chain.prefix(ordered.count)))
+            chainLength = ordered.count
+        }
+        if let keyHandle, let keyInfo { checkKey(keyInfo, handle: keyHandle, leaf: leaf) }
         let normalizedKey = keyHandle?.traditionalPEM()
         // Only the linked chain is normalised: strays are reported (an error), never sent.
-        return finish(chain, key: keyInfo, normalizedKey: normalizedKey, chainLength: ordered.count)
+        return finish(chain, key: keyInfo, normalizedKey: normalizedKey, chainLength: chainLength)
     }
+
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private mutating func add(_ severity: Finding.Severity, _ code: Finding.Code, _ message: String) {
         findings.append(Finding(severity, code, message))
     }
 
     private func stripBOM(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        bytes.starts(with: Self.byteOrderMark) ? Array(bytes.dropFirst(3)) : bytes
     }
 
     /// Every distinct certificate of the input, in input order.
@@ -127,7 +159,7 @@ private struct BundleParser {
         var certificates: [X509Certificate] = []
         guard PEM.looksLikePEM(bytes) else {
             guard !bytes.isEmpty else { return [] }
-            if let single = X509Certificate(der: bytes) { return [single] }
+            if let single = X509Certificate(der: bytes, work: work) { return [single] }
             let printable = bytes.prefix(512).allSatisfy { $0 == 0x09 || $0 == 0x0a || $0 == 0x0d || ($0 >= 0x20 && $0 < 0x7f) }
             if !printable {
                 add(.error, .malformedDER, "The certificate input is neither PEM nor a readable DER certificate; it may be truncated or damaged.")
@@ -144,11 +176,11 @@ private struct BundleParser {
             switch block.label {
             case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE":
                 certificateNumber += 1
-                guard let der = Base64.decode(block.base64) else {
+                guard let der = PEM.decodeBase64(block.base64) else {
                     add(.error, .malformedBase64, "Certificate \(certificateNumber) has a malformed base64 body (truncated or damaged). Export the chain again.")
                     continue
                 }
-                guard let certificate = X509Certificate(der: der) else {
+                guard let certificate = X509Certificate(der: der, work: work) else {
                     add(.error, .malformedDER, "Certificate \(certificateNumber) decodes but is not a valid X.509 certificate.")
                     continue
                 }
@@ -167,39 +199,39 @@ private struct BundleParser {
     }
 
     private func describe(_ certificate: X509Certificate) -> String {
-        let info = certificate.info()
+        let info = certificate.info
         return info.commonName.isEmpty ? info.subject : "CN=\(info.commonName)"
     }
 
     /// Puts the chain in leaf-first order by signature, and returns the certificates that do not fit.
+    /// Each ordered pair is decided at most once (`Issuance`), and a signature is verified only for a pair
+    /// whose names, key identifiers, key type and keyUsage already allow it.
     private mutating func orderChain(_ certificates: [X509Certificate], key: PrivateKeyHandle?)
         -> (ordered: [X509Certificate], strays: [X509Certificate]) {
-        let isIssuerOfAnother: [Bool] = certificates.map { candidate in
-            certificates.contains { $0 !== candidate && $0.isIssued(by: candidate) }
-        }
-        var leaf: X509Certificate?
-        if let key {
-            leaf = certificates.first { key.matches($0) }
-        }
+        var issuance = Issuance(certificates)
+        var leaf = key.flatMap { key in certificates.indices.first { key.matches(certificates[$0]) } }
         if leaf == nil {
-            let candidates = certificates.indices.filter { !isIssuerOfAnother[$0] }.map { certificates[$0] }
-            leaf = candidates.first { !$0.info().isCA } ?? candidates.first ?? certificates[0]
+            let candidates = certificates.indices.filter { candidate in
+                !certificates.indices.contains { $0 != candidate && issuance.isIssued($0, by: candidate) }
+            }
+            leaf = candidates.first { !certificates[$0].info.isCA } ?? candidates.first ?? 0
         }
-        var ordered = [leaf!]
-        var remaining = certificates.filter { $0 !== leaf! }
-        while let last = ordered.last, !last.isSelfSigned,
-              let next = remaining.firstIndex(where: { last.isIssued(by: $0) }) {
+        let leafIndex = leaf ?? 0
+        var ordered = [leafIndex]
+        var remaining = certificates.indices.filter { $0 != leafIndex }
+        while let last = ordered.last, !certificates[last].isSelfSigned,
+              let next = remaining.firstIndex(where: { issuance.isIssued(last, by: $0) }) {
             ordered.append(remaining.remove(at: next))
         }
         for stray in remaining {
-            add(.error, .chainBroken, "The certificate \(describe(stray)) is not part of the chain of \(describe(leaf!)): "
-                + "no certificate in the chain is signed by it. Remove it, or supply the intermediate that links it.")
+            add(.error, .chainBroken, "The certificate \(describe(certificates[stray])) is not part of the chain of "
+                + "\(describe(certificates[leafIndex])): no certificate in the chain is signed by it. Remove it, or "
+                + "supply the intermediate that links it.")
         }
-        let inputOrder = certificates.filter { candidate in ordered.contains { $0 === candidate } }
-        if !zip(inputOrder, ordered).allSatisfy({ $0 === $1 }) {
+        if !ordered.sorted().elementsEqual(ordered) {
             add(.warning, .chainReordered, "The chain was not in leaf-first order; it was reordered (CLB needs the server certificate first, then its issuers).")
         }
-        return (ordered, remaining)
+        return (ordered.map { certificates[$0] }, remaining.map { certificates[$0] })
     }
 
     private mutating func checkLeaf(_ leaf: CertificateInfo, chain: [CertificateInfo]) {
@@ -209,9 +241,9 @@ private struct BundleParser {
             add(.error, .leafExpired, "\(name.capitalizedFirst) expired at \(leaf.notAfterText). Renew it before uploading.")
         } else if now < leaf.notBefore {
             add(.error, .leafNotYetValid, "\(name.capitalizedFirst) is not valid until \(leaf.notBeforeText). Check the system clock, or wait.")
-        } else if options.expiryWarningDays > 0, leaf.notAfter - now < Int64(options.expiryWarningDays) * 86_400_000 {
-            let days = (leaf.notAfter - now) / 86_400_000
-            add(.warning, .leafExpiresSoon, "\(name.capitalizedFirst) expires at \(leaf.notAfterText), in \(days) day(s). Plan its renewal.")
+        } else if options.expiryWarningDays > 0, let left = Self.millisecondsLeft(until: leaf.notAfter, from: now),
+                  left < Self.milliseconds(days: options.expiryWarningDays) {
+            add(.warning, .leafExpiresSoon, "\(name.capitalizedFirst) expires at \(leaf.notAfterText), in \(left / 86_400_000) day(s). Plan its renewal.")
         }
         for issuer in chain.dropFirst() where now > issuer.notAfter {
             add(.warning, .chainCertificateExpired, "The chain certificate \(issuer.subject) expired at \(issuer.notAfterText); clients may reject the chain. Use the CA's current intermediate.")
@@ -226,7 +258,7 @@ private struct BundleParser {
 
     private mutating func checkKey(_ info: PrivateKeyInfo, handle: PrivateKeyHandle, leaf: X509Certificate) {
         if !handle.matches(leaf) {
-            add(.error, .keyMismatch, "The private key does not belong to the server certificate (CN=\(leaf.info().commonName)). Supply the key the certificate was issued for.")
+            add(.error, .keyMismatch, "The private key does not belong to the server certificate (CN=\(leaf.info.commonName)). Supply the key the certificate was issued for.")
         }
         if info.algorithm != "RSA" {
             let text = "The key is \(info.algorithm) (\(info.bits) bits); CLB accepts RSA keys only."
@@ -238,6 +270,38 @@ private struct BundleParser {
         } else if ![1024, 2048, 4096].contains(info.bits) {
             add(.warning, .keySizeUnsupported, "The RSA key has \(info.bits) bits; CLB documents 1024, 2048 and 4096. Use a 2048- or 4096-bit key if the upload is refused.")
         }
+    }
+}
+
+/// Which certificate issued which, each ordered pair decided at most once.
+private struct Issuance {
+    private let certificates: [X509Certificate]
+    /// Row `subject`, column `issuer`: 0 not yet decided, 1 issued, 2 not.
+    private var decided: [UInt8]
+
+    init(_ certificates: [X509Certificate]) {
+        self.certificates = certificates
+        decided = [UInt8](repeating: 0, count: certificates.count * certificates.count)
+    }
+
+    mutating func isIssued(_ subject: Int, by issuer: Int) -> Bool {
+        let slot = subject * certificates.count + issuer
+        if decided[slot] == 0 { decided[slot] = certificates[subject].isIssued(by: certificates[issuer]) ? 1 : 2 }
+        return decided[slot] == 1
+    }
+}
+
+private extension BundleParser {
+    /// now ... notAfter in milliseconds; nil when it does not fit in 64 bits.
+    static func millisecondsLeft(until notAfter: Int64, from now: Int64) -> Int64? {
+        let (left, overflow) = notAfter.subtractingReportingOverflow(now)
+        return overflow ? nil : left
+    }
+
+    /// A warning window in milliseconds; Int64.max when it is longer than 64 bits can say.
+    static func milliseconds(days: Int) -> Int64 {
+        let (value, overflow) = Int64(days).multipliedReportingOverflow(by: 86_400_000)
+        return overflow ? Int64.max : value
     }
 }
 

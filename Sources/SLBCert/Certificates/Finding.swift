@@ -30,6 +30,8 @@ public struct Finding: Sendable, Equatable, Hashable, CustomStringConvertible {
         case keyNotRSA = "KEY_NOT_RSA"
         case keySizeUnsupported = "KEY_SIZE_UNSUPPORTED"
         case extraBlockIgnored = "EXTRA_BLOCK_IGNORED"
+        case chainTooLong = "CHAIN_TOO_LONG"
+        case keyCostTooHigh = "KEY_COST_TOO_HIGH"
     }
 
     public let severity: Severity

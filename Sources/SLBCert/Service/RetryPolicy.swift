@@ -24,7 +24,9 @@ public struct RetryPolicy: Sendable {
         if let retryAfterMilliseconds, retryAfterMilliseconds >= 0 { return Swift.min(retryAfterMilliseconds, maxDelayMilliseconds * 6) }
         let ceiling = Swift.min(maxDelayMilliseconds, baseDelayMilliseconds << Swift.min(attempt - 1, 20))
         guard ceiling > 0 else { return 0 }
-        let random = Digest.randomBytes(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        // Jitter needs no secret randomness: if the generator fails, wait the whole ceiling.
+        guard let bytes = try? Digest.randomBytes(4) else { return ceiling }
+        let random = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         return Int(random % UInt32(ceiling + 1))
     }
 

@@ -11,8 +11,8 @@ public enum RequestSigner {
     }
 
     /// 32 random lower-hex characters, as the official SDKs send.
-    public static func freshNonce() -> String {
-        Hex.encode(Digest.randomBytes(16))
+    public static func freshNonce() throws(SLBCertError) -> String {
+        Hex.encode(try Digest.randomBytes(16))
     }
 }
 
@@ -77,7 +77,7 @@ struct SigningContext {
         self.request = request
         self.credentials = credentials
         self.options = options
-        nonce = options.nonce ?? RequestSigner.freshNonce()
+        if let given = options.nonce { nonce = given } else { nonce = try RequestSigner.freshNonce() }
         timestamp = options.timestamp ?? UTCTime.format(milliseconds: UTCTime.nowMilliseconds())
     }
 
