@@ -171,7 +171,6 @@ extension SLBCertError.Kind {
         case .timeout: return SLBCERT_ETIMEOUT.rawValue
         case .protocol: return SLBCERT_EPROTOCOL.rawValue
         case .outOfRange: return SLBCERT_ERANGE.rawValue
-        case .outOfMemory: return SLBCERT_ENOMEM.rawValue
         case .internal: return SLBCERT_EINTERNAL.rawValue
         case .outOfMemory: return SLBCERT_ENOMEM.rawValue
         case .unconfirmed: return SLBCERT_EUNCONFIRMED.rawValue

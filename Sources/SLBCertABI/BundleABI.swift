@@ -60,11 +60,11 @@ public func slbcert_check_options_init(_ options: UnsafeMutablePointer<slbcert_c
 func checkOptions(_ options: UnsafePointer<slbcert_check_options>?) throws(SLBCertError) -> CheckOptions {
     guard let options else { return CheckOptions() }
     try checkVersion(options.pointee.version, current: SLBCERT_CHECK_OPTIONS_VERSION, name: "slbcert_check_options")
-    guard options.pointee.expiry_warning_days >= 0 else { throw invalid("expiry_warning_days is negative.") }
-    guard options.pointee.now_ms >= 0 else { throw invalid("now_ms is negative.") }
-    return CheckOptions(allowNonRSA: options.pointee.allow_non_rsa != 0,
-                        expiryWarningDays: Int(options.pointee.expiry_warning_days),
-                        now: options.pointee.now_ms == 0 ? nil : options.pointee.now_ms)
+    let checks = CheckOptions(allowNonRSA: options.pointee.allow_non_rsa != 0,
+                              expiryWarningDays: Int(options.pointee.expiry_warning_days),
+                              now: options.pointee.now_ms == 0 ? nil : options.pointee.now_ms)
+    try checks.validate()
+    return checks
 }
 
 @c @implementation

@@ -16,6 +16,8 @@ enum CWording {
         "userAgentSuffix": "user_agent_suffix",
         "caBundle": "ca_bundle",
         "within": "within_days",
+        "expiryWarningDays": "expiry_warning_days",
+        "now": "now_ms",
         DeploySetting.busyTimeout.rawValue: "busy_timeout_ms",
         DeploySetting.rollbackTimeout.rawValue: "rollback_timeout_ms",
         DeploySetting.referenceTimeout.rawValue: "reference_timeout_ms",

@@ -15,12 +15,8 @@ struct BundleOptions: ParsableArguments {
     @Flag(help: "Accept EC and Ed25519 keys (CLB rejects them; a warning instead of an error).")
     var allowNonRsa = false
 
-    @Option(help: ArgumentHelp("Warn when the certificate expires within this many days (0: never).", valueName: "days"))
-    var expiryWarningDays = 30
-
-    func validate() throws {
-        guard expiryWarningDays >= 0 else { throw ValidationError("--expiry-warning-days must not be negative.") }
-    }
+    @Option(parsing: .unconditional, help: ArgumentHelp("Warn when the certificate expires within this many days (0: never; default \(CheckOptions().expiryWarningDays), at most \(CheckOptions.expiryWarningDaysRange.upperBound)).", valueName: "days"))
+    var expiryWarningDays: Int?
 
     /// The pair for a command that sends it: warnings shown, and an error finding stops the command
     /// (exit 2) before credentials are even looked up, so a bad pair is exit 2 wherever it runs.
@@ -40,8 +36,16 @@ struct BundleOptions: ParsableArguments {
 
     func load(requireKey: Bool) throws(SLBCertError) -> CertificateBundle {
         if requireKey, key == nil { throw SLBCertError(.invalidArgument, "--key is required.") }
-        return try Inputs.bundle(cert: cert, key: key, passphraseFile: passphraseFile,
-                                 options: CheckOptions(allowNonRSA: allowNonRsa, expiryWarningDays: expiryWarningDays))
+        var options = CheckOptions(allowNonRSA: allowNonRsa)
+        if let expiryWarningDays { options.expiryWarningDays = expiryWarningDays }
+        do {
+            try options.validate()
+        } catch {
+            var error = error
+            error.message = "--expiry-warning-days \(error.value) is out of range: it must be \(CheckOptions.expiryWarningDaysRange.lowerBound) to \(CheckOptions.expiryWarningDaysRange.upperBound)."
+            throw error
+        }
+        return try Inputs.bundle(cert: cert, key: key, passphraseFile: passphraseFile, options: options)
     }
 }
 

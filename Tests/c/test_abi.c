@@ -574,6 +574,12 @@ static void test_bundle_arguments(void) {
     rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, key->data, key->length, NULL, 0, &options);
     expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(expiry_warning_days -1)");
     CHECK(bundle == NULL, "bundle_parse(expiry_warning_days -1) sets *out to NULL");
+    options.expiry_warning_days = INT_MAX;  /* once overflowed days * 86,400,000 */
+    bundle = sentinel;
+    rc = slbcert_bundle_parse(&bundle, cert->data, cert->length, key->data, key->length, NULL, 0, &options);
+    expect_fail(rc, SLBCERT_EINVAL, "bundle_parse(expiry_warning_days INT_MAX)");
+    CHECK(str_eq(slbcert_last_error_argument(), "expiry_warning_days") && strstr(slbcert_last_error_message(), "36500") != NULL,
+          "bundle_parse(expiry_warning_days INT_MAX) names the field and its range: %s", show(slbcert_last_error_message()));
     options.expiry_warning_days = 30;
     options.now_ms = -1;
     bundle = sentinel;

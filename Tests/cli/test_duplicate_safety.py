@@ -90,3 +90,12 @@ def test_numbers_too_large_for_the_flags_are_usage_errors(cli, pki):
         assert flag in result.stderr and "out of range" in result.stderr and "must be" in result.stderr, result
     timeout = cli("list", "--region", "cn-hangzhou", "--timeout", "9300000000000000")
     assert "1 to 3600 seconds" in timeout.stderr, timeout
+
+
+def test_expiry_warning_days_too_large_is_a_usage_error(cli, pki):
+    # This one once overflowed days * 86,400,000 and trapped (exit 132).
+    for value in ("200000000000", "36501", "-1"):
+        result = cli("inspect", "--cert", pki.fullchain, "--expiry-warning-days", value)
+        assert result.returncode == 1, result
+        assert f"--expiry-warning-days {value} is out of range: it must be 0 to 36500" in result.stderr, result
+    assert cli("inspect", "--cert", pki.fullchain, "--expiry-warning-days", "36500").returncode in (0, 2)

@@ -7,10 +7,30 @@ public struct CheckOptions: Sendable, Equatable {
     /// The instant the checks use, in milliseconds since the epoch; nil means the system clock.
     public var now: Int64?
 
+    /// The warning's threshold: 0 (never) to a century of days.
+    public static let expiryWarningDaysRange = 0...36_500
+
     public init(allowNonRSA: Bool = false, expiryWarningDays: Int = 30, now: Int64? = nil) {
         self.allowNonRSA = allowNonRSA
         self.expiryWarningDays = expiryWarningDays
         self.now = now
+    }
+
+    /// The rules every interface applies before parsing with these options.
+    public func validate() throws(SLBCertError) {
+        guard Self.expiryWarningDaysRange.contains(expiryWarningDays) else {
+            var error = SLBCertError(.invalidArgument, "The expiry warning is \(expiryWarningDays) days; it must be \(Self.expiryWarningDaysRange.lowerBound) to \(Self.expiryWarningDaysRange.upperBound).")
+            error.reason = .settingOutOfRange
+            error.argument = "expiryWarningDays"
+            error.value = String(expiryWarningDays)
+            throw error
+        }
+        if let now, now < 0 {
+            var error = SLBCertError(.invalidArgument, "The checks' instant is before 1970.")
+            error.reason = .invalidSetting
+            error.argument = "now"
+            throw error
+        }
     }
 }
 

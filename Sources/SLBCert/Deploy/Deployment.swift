@@ -386,7 +386,9 @@ final class Deployment {
     /// Backoff for busy answers: 0.2 s doubling to 3 s, with a quarter of jitter.
     static func busyWait(afterAttempt attempt: Int) -> Int {
         let base = min(3_000, 200 << min(attempt - 1, 5))
-        let random = Digest.randomBytes(2).reduce(0) { $0 << 8 | Int($1) }
+        // Jitter needs no secret randomness: if the generator fails, wait the longest.
+        guard let bytes = try? Digest.randomBytes(2) else { return base }
+        let random = bytes.reduce(0) { $0 << 8 | Int($1) }
         return base - base / 4 + random % (base / 4 + 1)
     }
 

@@ -16,7 +16,6 @@ public struct SLBCertError: Error, CustomStringConvertible, Sendable, Equatable 
         case timeout           // the request or the overall deadline timed out
         case `protocol`        // the answer was not what the API defines
         case outOfRange
-        case outOfMemory       // an allocation failed (OpenSSL or libcurl said so)
         case `internal`
         case outOfMemory       // an allocation (ours, OpenSSL's or libcurl's) failed
         case unconfirmed       // an upload may have been stored, and the call ran out of time to find out

@@ -84,3 +84,11 @@ def test_unconfirmed_is_its_own_exception(fresh: Emulator, pki) -> None:  # type
         assert "again" in caught.value.hint
         time.sleep(2.5)
         assert client.upload(bundle).outcome is slbcert.UploadOutcome.FOUND
+
+
+@pytest.mark.parametrize("days", [2 ** 40, 36501, -1])
+def test_expiry_warning_days_out_of_range(pki, days) -> None:  # type: ignore[no-untyped-def]
+    issued = pki.issue_leaf(unique_cn("expiry"))
+    with pytest.raises(slbcert.InvalidArgument) as caught:
+        slbcert.Bundle(issued.chain_pem, issued.key_pem, expiry_warning_days=days)
+    assert caught.value.argument == "expiry_warning_days" and "0 to 36500" in caught.value.message
