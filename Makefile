@@ -177,6 +177,7 @@ include mk/deb.mk
 include mk/abi.mk
 include mk/docs.mk
 include mk/fuzz.mk
+include mk/sanitize.mk
 
 # ---------------------------------------------------------------------------------------------- tools
 clean:
