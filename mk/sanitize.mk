@@ -1,6 +1,6 @@
 # Sanitizers (included by the Makefile; the README's "Fuzzing and sanitizers" has what is covered and the timings).
 #   make test-sanitize          all of the below; not part of `make test`
-#   make test-sanitize-c        the C ABI suite (Tests/c/test_abi.c) against an ASan build of the library
+#   make test-sanitize-c        the C suites of test-c (Tests/c/test_abi.c, test_deploy.c) against an ASan build of the library
 #   make test-sanitize-example  examples/c/run-against-emulator.sh against the same library
 #   make test-sanitize-thread   the Swift concurrency suites under ThreadSanitizer
 # The ASan library is the release library (static Swift runtime, SONAME, version script) compiled with
@@ -54,15 +54,24 @@ test-sanitize-c: deps sanitize-lib sanitize-clean-reports
 	   if [ "$$status" != 86 ] || ! grep -h "$${kind#*:}" $(SANITIZE_REPORTS)/report.* 2>/dev/null | sed 's/^/canary: /' | grep .; then \
 	     echo "test-sanitize-c: the $${kind%%:*} canary was not reported (exit status $$status)" >&2; exit 1; fi; \
 	 done; rm -f $(SANITIZE_REPORTS)/*
-	$(SANITIZE_CC) $(CWARN) $(SANITIZE_LDFLAGS) Tests/c/test_abi.c $(SANITIZE_OPTIONS) -o $(SANITIZE_DIR)/tests/test_abi \
-	    $$($(SANITIZE_PKG) --cflags --libs slbcert) -Wl,-rpath,$(CURDIR)/$(SANITIZE_LIBDIR)
-	@# The program must load this library, linked against this ASan runtime, or the run proves nothing.
-	@ldd $(SANITIZE_DIR)/tests/test_abi | grep -q "$(CURDIR)/$(SANITIZE_LIBDIR)/libslbcert.so.$(SOVERSION)" \
-	    || { echo "test-sanitize-c: test_abi does not load $(SANITIZE_LIBDIR)/libslbcert.so.$(SOVERSION)" >&2; exit 1; }
-	@nm $(SANITIZE_DIR)/tests/test_abi | grep -q " __asan_init$$" || { echo "test-sanitize-c: no ASan runtime in test_abi" >&2; exit 1; }
-	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) $(SANITIZE_DIR)/tests/test_abi > $(SANITIZE_DIR)/tests/test_abi.out 2>&1 \
+	@# Each suite must load this library, linked against this ASan runtime, or its run proves nothing.
+	@for suite in test_abi test_deploy; do \
+	   echo "$(SANITIZE_CC) ... Tests/c/$$suite.c -o $(SANITIZE_DIR)/tests/$$suite"; \
+	   $(SANITIZE_CC) $(CWARN) $(SANITIZE_LDFLAGS) Tests/c/$$suite.c $(SANITIZE_OPTIONS) -o $(SANITIZE_DIR)/tests/$$suite \
+	       $$($(SANITIZE_PKG) --cflags --libs slbcert) -Wl,-rpath,$(CURDIR)/$(SANITIZE_LIBDIR) || exit 1; \
+	   ldd $(SANITIZE_DIR)/tests/$$suite | grep -q "$(CURDIR)/$(SANITIZE_LIBDIR)/libslbcert.so.$(SOVERSION)" \
+	       || { echo "test-sanitize-c: $$suite does not load $(SANITIZE_LIBDIR)/libslbcert.so.$(SOVERSION)" >&2; exit 1; }; \
+	   nm $(SANITIZE_DIR)/tests/$$suite | grep -q " __asan_init$$" || { echo "test-sanitize-c: no ASan runtime in $$suite" >&2; exit 1; }; \
+	 done
+	@# The same environment as test-c.
+	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) SLBCERT_SIGNING_VECTORS=$(CURDIR)/$(SIGNING_VECTORS) \
+	    $(SANITIZE_DIR)/tests/test_abi > $(SANITIZE_DIR)/tests/test_abi.out 2>&1 \
 	    || { tail -n 40 $(SANITIZE_DIR)/tests/test_abi.out; cat $(SANITIZE_REPORTS)/* 2>/dev/null; exit 1; }
-	@tail -n 1 $(SANITIZE_DIR)/tests/test_abi.out
+	@echo "test_abi: $$(tail -n 1 $(SANITIZE_DIR)/tests/test_abi.out)"
+	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) SLBCERT_TEST_FIXTURE=$(CURDIR)/Tests/c/deploy_fixture.py \
+	    $(SANITIZE_DIR)/tests/test_deploy > $(SANITIZE_DIR)/tests/test_deploy.out 2>&1 \
+	    || { tail -n 40 $(SANITIZE_DIR)/tests/test_deploy.out; cat $(SANITIZE_REPORTS)/* 2>/dev/null; exit 1; }
+	@echo "test_deploy: $$(tail -n 1 $(SANITIZE_DIR)/tests/test_deploy.out)"
 	@$(MAKE) --no-print-directory sanitize-check-reports WHAT=test-sanitize-c
 
 test-sanitize-example: deps sanitize-lib sanitize-clean-reports

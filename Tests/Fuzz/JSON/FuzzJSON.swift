@@ -69,13 +69,14 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 private func client(status: Int, body: [UInt8], log: LogLines) -> SLBClient {
     let credentials = StaticCredentialsProvider(Credentials(accessKeyId: "fuzz-id", accessKeySecret: accessKeySecret))
-    var configuration = ClientConfiguration(regionId: "cn-hangzhou", credentials: credentials)
-    configuration.retry.maxAttempts = 1
-    configuration.logger = Logger(level: .debug) { _, line in log.lines.append(line) }
+    var settings = ClientSettings(region: "cn-hangzhou", credentials: credentials)
+    settings.maxAttempts = 1
+    settings.environment = [:]  // nothing from this process's environment (SLBCERT_ENDPOINT, ...)
+    settings.logger = Logger(level: .debug) { _, line in log.lines.append(line) }
     let response = HTTPResponse(status: status, headers: [HTTPHeader("content-type", "application/json"),
                                                           HTTPHeader("x-acs-retry-after", String(body.count))], body: body)
     do {
-        return try SLBClient(configuration: configuration, transport: AnswerTransport(response: response))
+        return try SLBClient(settings: settings, transport: AnswerTransport(response: response))
     } catch {
         Fuzz.fail("SLBClient refused a fixed configuration: \(error)")
     }
