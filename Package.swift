@@ -38,7 +38,8 @@ let package = Package(
 if Context.environment["SLBCERT_FUZZ"] == "1" {
     package.targets += [
         .target(name: "FuzzSupport", path: "Tests/Fuzz/Support"),
-        .executableTarget(name: "FuzzBundle", dependencies: ["FuzzSupport", "SLBCertABI", "CSLBCert"], path: "Tests/Fuzz/Bundle"),
+        .executableTarget(name: "FuzzBundle", dependencies: ["FuzzSupport", "SLBCert", "SLBCertABI", "CSLBCert"],
+                          path: "Tests/Fuzz/Bundle"),
         .executableTarget(name: "FuzzRedactor", dependencies: ["FuzzSupport", "SLBCert", "SLBCertABI", "CSLBCert"],
                           path: "Tests/Fuzz/Redactor"),
         .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", "SLBCert"], path: "Tests/Fuzz/JSON"),

@@ -27,7 +27,7 @@ TSAN_SCRATCH      := $(SANITIZE_DIR)/tsan
 .PHONY: test-sanitize test-sanitize-c test-sanitize-example test-sanitize-thread sanitize-lib sanitize-clean-reports
 
 test-sanitize: test-sanitize-c test-sanitize-example test-sanitize-thread
-	@echo "make test-sanitize: ASan + UBSan (C suite, C example) and TSan (Swift suites): no reports"
+	@echo "make test-sanitize: ASan + UBSan (C suites, C example) and TSan (Swift suites): no reports"
 
 sanitize-lib: deps-build
 	$(SWIFT_RELEASE) --scratch-path $(SANITIZE_DIR)/spm --sanitize address --product slbcert
