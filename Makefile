@@ -109,7 +109,7 @@ uninstall:
 
 # ---------------------------------------------------------------------------------------------- tests
 test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator test-python test-example test-cli \
-      test-install test-deb
+      test-fuzz-smoke test-install test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -185,6 +185,8 @@ bench-parse: deps lib
 include mk/deb.mk
 include mk/abi.mk
 include mk/docs.mk
+include mk/fuzz.mk
+include mk/sanitize.mk
 
 # ---------------------------------------------------------------------------------------------- tools
 clean:

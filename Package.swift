@@ -31,3 +31,19 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
     ]
 )
+
+// Fuzz targets (Tests/Fuzz, built by mk/fuzz.mk). They define LLVMFuzzerTestOneInput and no main, so
+// they link only with `--sanitize fuzzer`: they exist in the package only when SLBCERT_FUZZ=1, and a
+// plain `swift build` or `swift test` never sees them.
+if Context.environment["SLBCERT_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "FuzzSupport", path: "Tests/Fuzz/Support"),
+        .executableTarget(name: "FuzzBundle", dependencies: ["FuzzSupport", "SLBCert", "SLBCertABI", "CSLBCert"],
+                          path: "Tests/Fuzz/Bundle"),
+        .executableTarget(name: "FuzzRedactor", dependencies: ["FuzzSupport", "SLBCert", "SLBCertABI", "CSLBCert"],
+                          path: "Tests/Fuzz/Redactor"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", "SLBCert"], path: "Tests/Fuzz/JSON"),
+        .executableTarget(name: "FuzzSigner", dependencies: ["FuzzSupport", "SLBCert", "SLBCertABI", "CSLBCert", "COpenSSL"],
+                          path: "Tests/Fuzz/Signer"),
+    ]
+}

@@ -60,6 +60,14 @@ import Testing
          "k=[REDACTED]%26Y%3D1"),
         ("-----BEGIN%2BRSA%2BPRIVATE%2BKEY-----abc", "-----BEGIN%2BRSA%2BPRIVATE%2BKEY-----abc"),
         ("-----BEGIN private key-----abc", "-----BEGIN private key-----abc"),
+        // An END line cut short right before the next block is no END: its dashes are the next BEGIN's
+        // (found by the redactor fuzz target; the second key used to survive).
+        ("-----BEGIN PRIVATE KEY-----\na\n-----END RSA P-----BEGIN RSA PRIVATE KEY-----\nsecret\n-----END RSA PRIVATE KEY-----\nafter",
+         "[REDACTED]\nafter"),
+        ("-----BEGIN PRIVATE KEY-----\na-----END-----BEGIN%20PRIVATE%20KEY-----%0Asecret%0A-----END%20PRIVATE%20KEY-----", "[REDACTED]"),
+        ("-----BEGIN PRIVATE KEY-----\na\n-----END KEY-------BEGIN RSA PRIVATE KEY-----\nsecret\n-----END RSA PRIVATE KEY-----", "[REDACTED]"),
+        ("-----BEGIN PRIVATE KEY-----\na\n-----END PRIVATE KEY----------BEGIN RSA PRIVATE KEY-----\nb\n-----END RSA PRIVATE KEY-----x",
+         "[REDACTED][REDACTED]x"),
         // Scalars, not grapheme clusters: a combining mark after `&` no longer hides the `&`
         // (the regex took `&\u{301}b` into the value).
         ("Signature=a&\u{301}b", "Signature=[REDACTED]&\u{301}b"),

@@ -69,11 +69,12 @@ public enum Redactor {
     }
 
     /// Just past the first `-----END…-----` (no dash in between) at or after `start`, else the end of the text.
+    /// Dashes that a `-----BEGIN` uses do not close an END line cut short before it.
     private static func pemEnd(_ b: [UInt8], from start: Int) -> Int {
         for i in start..<b.count where b.has("-----END", at: i) {
             var dash = i + 8
             while dash < b.count, b[dash] != UInt8(ascii: "-") { dash += 1 }
-            if b.has("-----", at: dash) { return dash + 5 }
+            if b.has("-----", at: dash), !(dash..<dash + 5).contains(where: { b.has("-----BEGIN", at: $0) }) { return dash + 5 }
         }
         return b.count
     }
