@@ -217,7 +217,12 @@ final class ResponseSink {
                 while valueStart < valueEnd, isBlank(line[valueStart]) { valueStart += 1 }
                 while valueEnd > valueStart, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
                 let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-                sink.headers.append(HTTPHeader(name, String(decoding: line[valueStart..<valueEnd], as: UTF8.self)))
+                let value = String(decoding: line[valueStart..<valueEnd], as: UTF8.self)
+                // The body arrives in pieces: room for all of it at once (never more than the limit) instead of regrowing.
+                if name == "content-length", let length = Int(value), length > 0 {
+                    sink.body.reserveCapacity(min(length, sink.limit))
+                }
+                sink.headers.append(HTTPHeader(name, value))
             }
         }
         return length
