@@ -204,6 +204,29 @@ struct DescribeAnswerTests {
         #expect(readFast == readByTree && readByTree > 200)
     }
 
+    @Test("an upload answer read from its bytes is the certificate the tree reads")
+    func uploadAnswers() {
+        func reference(_ body: [UInt8]) -> ServerCertificate? {
+            guard let json = JSON.parse(body), json["Code"] == nil else { return nil }
+            return ServerCertificate(json: json, requestId: json["RequestId"]?.string ?? "")
+        }
+        let service = #"{"RequestId":"u1","ServerCertificateId":"123_abc","ServerCertificateName":"www.example.com","Fingerprint":"AB:cd","RegionId":"cn-hangzhou","CreateTimeStamp":1796157245155}"#
+        var cases = [service, "{}", #"{"RequestId":1,"RequestId":"second","ServerCertificateId":"x","ServerCertificateId":"y"}"#,
+                     #"{"ServerCertificateId":"x","Code":"Forbidden"}"#, #"[{"ServerCertificateId":"x"}]"#, service + " x",
+                     #"{"SubjectAlternativeNames":{"SubjectAlternativeName":["a","b"]},"Tags":{"Tag":[{"TagKey":"k","TagValue":"v"}]},"Extra":[1]}"#]
+        let bytes = Array(service.utf8)
+        for cut in 0..<bytes.count { cases.append(String(decoding: bytes[..<cut], as: UTF8.self)) }
+        var read = 0
+        for text in cases {
+            let body = Array(text.utf8)
+            guard let fast = DescribeAnswer.uploadedCertificate(body) else { continue }
+            read += 1
+            #expect(fast == reference(body), "\(text)")
+        }
+        #expect(read == 4)  // the service's answer, {}, the repeated members and the names and tags
+        #expect(DescribeAnswer.uploadedCertificate(Array(service.utf8))?.fingerprint == "ab:cd")
+    }
+
     @Test("through the client's decoder, a service error is worded as the tree words it")
     func clientDecoder() throws {
         let error = HTTPResponse(status: 400, headers: [HTTPHeader("content-type", "application/json")],

@@ -77,7 +77,8 @@ package final class CertificateTable: @unchecked Sendable {
         mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar> {
             guard let source = bytes.baseAddress, !bytes.isEmpty else { return empty }
             if bytes.count >= room {
-                let size = max(Self.blockSize, bytes.count + 1)
+                // Small first (an upload result holds one certificate), growing to `blockSize`.
+                let size = max(bytes.count + 1, min(Self.blockSize, 1024 << min(blocks.count, 4)))
                 let block = UnsafeMutablePointer<CChar>.allocate(capacity: size)
                 blocks.append(block)
                 cursor = block

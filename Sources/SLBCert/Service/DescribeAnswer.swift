@@ -30,6 +30,17 @@ enum DescribeAnswer {
         }
     }
 
+    /// An UploadServerCertificate answer, whose members are the certificate's fields and its RequestId:
+    /// exactly `ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? "")` of the
+    /// answer `ServiceAnswer.decode` accepts, or nil under the same conditions as `decode`.
+    static func uploadedCertificate(_ body: [UInt8]) -> ServerCertificate? {
+        body.withUnsafeBufferPointer { bytes in
+            var decoder = Decoder(reader: JSONReader(bytes), receiver: ServerCertificateReceiver())
+            guard decoder.uploadAnswer() else { return nil }
+            return decoder.receiver.certificates.first
+        }
+    }
+
     /// A member name: its bytes when they are plain ASCII (where String equality is byte equality),
     /// else the decoded String (compared as `JSON.subscript` compares, canonically).
     private enum Name {
@@ -106,19 +117,24 @@ enum DescribeAnswer {
             return .text(text)
         }
 
-        /// The field a certificate member names, and the colon after it; `.some(nil)` for a member that
-        /// is not a field, nil when malformed. Tries `predicted` first: certificates list their fields
-        /// in the same order, so the name is mostly the one that followed the last field last time,
-        /// and matching it costs one comparison instead of a scan and a lookup.
-        mutating func fieldName(predicted: ServerCertificate.Field?) -> ServerCertificate.Field?? {
-            let field: ServerCertificate.Field?
+        enum Member {
+            case field(ServerCertificate.Field)
+            case other(Name)
+        }
+
+        /// What a certificate member names, and the colon after it; nil when malformed. Tries
+        /// `predicted` first: certificates list their fields in the same order, so the name is mostly
+        /// the one that followed the last field last time, and matching it costs one comparison
+        /// instead of a scan and a lookup.
+        mutating func member(predicted: ServerCertificate.Field?) -> Member? {
+            let member: Member
             if let predicted, reader.takeString(predicted.name) {
-                field = predicted
+                member = .field(predicted)
             } else {
                 guard let name = name() else { return nil }
-                field = name.field
+                member = name.field.map(Member.field) ?? .other(name)
             }
-            return reader.take(UInt8(ascii: ":")) ? .some(field) : nil
+            return reader.take(UInt8(ascii: ":")) ? member : nil
         }
 
         /// The next byte that is not space.
@@ -190,44 +206,82 @@ enum DescribeAnswer {
             if reader.take(UInt8(ascii: "}")) { return true }
             var previous = following.count - 1  // the start of the object
             repeat {
-                guard let named = fieldName(predicted: following[previous]) else { return false }
-                guard let field = named else {
+                guard let member = member(predicted: following[previous]) else { return false }
+                guard case .field(let field) = member else {
                     guard skip(depth: depth + 1) else { return false }
                     continue
                 }
                 following[previous] = field
                 previous = field.rawValue
-                switch field {
-                case .createTimeStamp, .expireTimeStamp, .isAliCloudCertificate:
-                    reader.skipSpace()
-                    if let number = reader.smallInteger() {
-                        receiver.set(field, .number(Double(number)))
-                        continue
-                    }
-                case .subjectAlternativeNames:
-                    guard nameList(depth: depth + 1) else { return false }
-                    continue
-                case .tags:
-                    // Mostly none: `{"Tag":[]}` is no tags, as the tree walk finds.
-                    if reader.take("{\"Tag\":[]}") {
-                        receiver.set(.tags, .array([]))
-                        continue
-                    }
-                default:
-                    if peek() == UInt8(ascii: "\"") {
-                        if let plain = reader.plainString() {
-                            receiver.set(field, plainText: plain)
-                        } else {
-                            guard let text = reader.string() else { return false }
-                            receiver.set(field, .string(text))
-                        }
-                        continue
-                    }
-                }
-                guard let value = reader.value(depth: depth + 1) else { return false }
-                receiver.set(field, value)
+                guard value(of: field, depth: depth + 1) else { return false }
             } while reader.take(UInt8(ascii: ","))
             return reader.take(UInt8(ascii: "}"))
+        }
+
+        /// An upload answer: one certificate whose object is the whole answer, beside its RequestId.
+        mutating func uploadAnswer() -> Bool {
+            guard peek() == UInt8(ascii: "{"), reader.take(UInt8(ascii: "{")) else { return false }
+            var requestId: String?
+            receiver.beginCertificate()
+            if !reader.take(UInt8(ascii: "}")) {
+                var previous = following.count - 1
+                repeat {
+                    guard let member = member(predicted: following[previous]) else { return false }
+                    switch member {
+                    case .field(let field):
+                        following[previous] = field
+                        previous = field.rawValue
+                        guard value(of: field, depth: 1) else { return false }
+                    case .other(let name):
+                        if name.is("Code") { return false }  // an error answer: ServiceAnswer.decode words it
+                        if name.is("RequestId") {
+                            guard let value = stringValue(depth: 1) else { return false }
+                            if requestId == nil { requestId = value ?? "" }
+                        } else {
+                            guard skip(depth: 1) else { return false }
+                        }
+                    }
+                } while reader.take(UInt8(ascii: ","))
+                guard reader.take(UInt8(ascii: "}")) else { return false }
+            }
+            reader.skipSpace()
+            guard reader.isAtEnd else { return false }
+            receiver.endCertificate()
+            receiver.finish(requestId: requestId ?? "")
+            return true
+        }
+
+        /// A certificate field's value (at nesting `depth`), into the receiver; false when it is malformed.
+        mutating func value(of field: ServerCertificate.Field, depth: Int) -> Bool {
+            switch field {
+            case .createTimeStamp, .expireTimeStamp, .isAliCloudCertificate:
+                reader.skipSpace()
+                if let number = reader.smallInteger() {
+                    receiver.set(field, .number(Double(number)))
+                    return true
+                }
+            case .subjectAlternativeNames:
+                return nameList(depth: depth)
+            case .tags:
+                // Mostly none: `{"Tag":[]}` is no tags, as the tree walk finds.
+                if reader.take("{\"Tag\":[]}") {
+                    receiver.set(.tags, .array([]))
+                    return true
+                }
+            default:
+                if peek() == UInt8(ascii: "\"") {
+                    if let plain = reader.plainString() {
+                        receiver.set(field, plainText: plain)
+                    } else {
+                        guard let text = reader.string() else { return false }
+                        receiver.set(field, .string(text))
+                    }
+                    return true
+                }
+            }
+            guard let value = reader.value(depth: depth) else { return false }
+            receiver.set(field, value)
+            return true
         }
 
         /// `ServerCertificate.list(value, "SubjectAlternativeName").compactMap(\.string)`.

@@ -189,14 +189,29 @@ public final class SLBClient: Sendable {
     /// One upload request, retried only when the failure proves nothing was stored.
     private func uploadOnce(_ parameters: [(String, String)], tags: [ServerCertificate.Tag], deadline: Deadline) throws(SLBCertError) -> UploadResult {
         var ambiguousFailures = 0
-        let answer = try call("UploadServerCertificate", parameters, timeout: configuration.uploadTimeoutMilliseconds, deadline: deadline,
-                              ambiguousFailures: &ambiguousFailures, retryAmbiguous: false)
-        return UploadResult(certificate: uploadedCertificate(answer, tags: tags), outcome: .uploaded, attempts: ambiguousFailures + 1)
+        let certificate = try call("UploadServerCertificate", parameters, timeout: configuration.uploadTimeoutMilliseconds,
+                                   deadline: deadline, ambiguousFailures: &ambiguousFailures, retryAmbiguous: false,
+                                   decode: Self.uploadAnswer, requestId: { $0.requestId })
+        return UploadResult(certificate: completed(certificate, tags: tags), outcome: .uploaded, attempts: ambiguousFailures + 1)
+    }
+
+    /// An upload answer's certificate: read straight from the bytes when the answer is a plain success
+    /// (`DescribeAnswer.uploadedCertificate`), else through the JSON tree, which also words every error.
+    static func uploadAnswer(_ response: HTTPResponse) throws(SLBCertError) -> ServerCertificate {
+        if (200..<300).contains(response.status), let certificate = DescribeAnswer.uploadedCertificate(response.body) {
+            return certificate
+        }
+        let answer = try ServiceAnswer.decode(response)
+        return ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? "")
     }
 
     /// The certificate an upload answer describes, completed with what the answer may leave out.
     func uploadedCertificate(_ answer: JSON, tags: [ServerCertificate.Tag]) -> ServerCertificate {
-        var certificate = ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? "")
+        completed(ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? ""), tags: tags)
+    }
+
+    private func completed(_ certificate: ServerCertificate, tags: [ServerCertificate.Tag]) -> ServerCertificate {
+        var certificate = certificate
         if certificate.regionId.isEmpty { certificate.regionId = configuration.regionId }
         if certificate.tags.isEmpty { certificate.tags = tags }
         return certificate
