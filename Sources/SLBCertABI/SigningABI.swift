@@ -11,8 +11,7 @@ final class SignedRequestHandle {
     let bodyLength: Int
     private let strings: SecretMemory
 
-    init(_ request: SignedRequest) {
-        var request = request
+    init(_ request: consuming SignedRequest) {
         defer { wipe(&request.body) }  // the Swift copy of the body is not needed past this point
         let comparable = request.serverComparableBytes
         var capacity = request.method.rawValue.utf8.count + request.pathAndQuery.utf8.count + comparable.count
