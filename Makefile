@@ -156,13 +156,15 @@ demo: deps all
 # ---------------------------------------------------------------------------------------------- benchmarks
 bench: bench-load bench-sign bench-client bench-parse
 
-# The stripped library a package installs, and how long a C program waits to load it and make a call.
-bench-load: lib
+# The stripped library a package installs, how long a C program waits to load it and make a call,
+# and the peak memory of the C example's upload against the emulator, beside curl's and the SDK's.
+bench-load: deps lib
 	@mkdir -p $(BUILD)/bench
 	$(STRIP) --strip-unneeded -o $(BUILD)/bench/libslbcert.so.1 $(LIB)
 	@echo "stripped size: $$(stat -c %s $(BUILD)/bench/libslbcert.so.1) bytes ($(BUILD)/bench/libslbcert.so.1)"
 	$(CC) -O2 -std=c11 bench/bench_load.c -o $(BUILD)/bench/bench_load -ldl
 	$(BUILD)/bench/bench_load $(CURDIR)/$(BUILD)/bench/libslbcert.so.1 21
+	$(PYTHON) bench/load_bench.py
 
 bench-client: deps lib
 	$(PYTHON) bench/client_bench.py

@@ -13,8 +13,11 @@
  * Output: "<label> <rate>" lines; lines starting with '#' are facts (sizes), not rates.
  * Usage: bench_sign [--seconds S] [--chain FILE --key FILE] [--profile v1|v3 N]
  *        (default 2 s per row; without files the chain and key are random base64 PEM blocks of the same
- *        sizes as sign_bench.py's). --profile makes exactly N slbcert_sign calls of that version and
- *        prints nothing else, for: valgrind --tool=callgrind --toggle-collect=slbcert_sign bench_sign --profile v1 200
+ *        sizes as sign_bench.py's). --profile v1|v3 N makes exactly N slbcert_sign calls of that version
+ *        (and frees each result) and prints nothing else, for:
+ *          valgrind --tool=callgrind --toggle-collect=slbcert_sign --toggle-collect=slbcert_signed_request_free \
+ *                   bench_sign --profile v1 200
+ *        --profile floor-v1|floor-v3 N runs N floor steps instead (--toggle-collect=floor_v1_step / floor_v3_step).
  * Build: cc -O2 -std=c11 bench/bench_sign.c $(pkg-config --cflags --libs slbcert) -o build/bench/bench_sign */
 #define _POSIX_C_SOURCE 200809L
 #include <slbcert.h>
@@ -162,7 +165,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--key") && i + 1 < argc) key_path = argv[++i];
         else if (!strcmp(argv[i], "--profile") && i + 2 < argc) { profile = argv[++i]; profile_calls = atol(argv[++i]); }
         else if (argv[i][0] != '-') seconds = atof(argv[i]);
-        else { fprintf(stderr, "usage: %s [--seconds S] [--chain FILE --key FILE]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--seconds S] [--chain FILE --key FILE] [--profile v1|v3|floor-v1|floor-v3 N]\n", argv[0]); return 2; }
     }
     char *chain, *key;
     if (chain_path && key_path) {
@@ -188,7 +191,7 @@ int main(int argc, char **argv) {
     v1.options.signature_version = SLBCERT_SIGNATURE_V1;
     v3.options.signature_version = SLBCERT_SIGNATURE_V3;
 
-    if (profile) {
+    if (profile && (!strcmp(profile, "v1") || !strcmp(profile, "v3"))) {
         struct sign_ctx *c = !strcmp(profile, "v3") ? &v3 : &v1;
         for (long i = 0; i < profile_calls; i++) if (sign_step(c)) return 1;
         slbcert_credentials_free(credentials);
@@ -202,6 +205,25 @@ int main(int argc, char **argv) {
         || slbcert_sign(&r3, credentials, "UploadServerCertificate", "2014-05-15", HOST, keys, values, 4, &v3.options)) {
         fprintf(stderr, "slbcert_sign: %s\n", slbcert_last_error_message());
         return 1;
+    }
+    if (profile) {
+        /* --profile floor-v1|floor-v3 N: N floor steps over these strings, for callgrind --toggle-collect=floor_v1_step. */
+        if (load_libcrypto()) return 1;
+        size_t secret_len = strlen(SECRET);
+        char v1_key[256];
+        snprintf(v1_key, sizeof v1_key, "%s&", SECRET);
+        const char *s1 = slbcert_signed_request_string_to_sign(r1), *s3 = slbcert_signed_request_string_to_sign(r3);
+        struct floor_ctx f1 = {v1_key, (int)secret_len + 1, s1, strlen(s1), NULL, 0, {0}};
+        struct floor_ctx f3 = {SECRET, (int)secret_len, s3, strlen(s3), slbcert_signed_request_body(r3),
+                               slbcert_signed_request_body_length(r3), {0}};
+        int v3_floor = !strcmp(profile, "floor-v3");
+        if (!v3_floor && strcmp(profile, "floor-v1")) { fprintf(stderr, "--profile v1|v3|floor-v1|floor-v3\n"); return 2; }
+        for (long i = 0; i < profile_calls; i++) v3_floor ? floor_v3_step(&f3) : floor_v1_step(&f1);
+        slbcert_signed_request_free(r1);
+        slbcert_signed_request_free(r3);
+        slbcert_credentials_free(credentials);
+        free(chain); free(key);
+        return 0;
     }
     printf("# chain %zu bytes, key %zu bytes; slbcert V1 string-to-sign %zu bytes, V3 canonical request %zu bytes, "
            "V3 body %zu bytes\n", strlen(chain), strlen(key), strlen(slbcert_signed_request_string_to_sign(r1)),

@@ -13,11 +13,15 @@ One run of this script:
        slbcert C API V1, ensure mode (the default duplicate-safe upload: describe + upload): 200 uploads
        alibabacloud-slb20140515 (tea-openapi, its default ACS3-HMAC-SHA256), one Client, the emulator's
        CA passed as Config.ca (tea hands it to requests as verify=): 200 uploads, then 1,000 describes;
+       the floor, bench/bench_curl_floor.c: the same HTTP exchanges as the slbcert V1 rows (requests signed
+       by slbcert_sign before its clock starts, the same headers, body and User-Agent, one keep-alive
+       connection, the same TLS verification) made with bare libcurl, the answers counted, not parsed;
   5. reads GET /_emulator/stats after each client: requests per action and connections accepted;
   6. stops the emulator and prints a table: client CPU (user + sys) per call, measured around the loops
      only (C: getrusage(RUSAGE_SELF); Python: resource.getrusage(RUSAGE_SELF), after the imports and the
-     client's construction), wall time per call for information, connections per client; then the ratio
-     SDK CPU / slbcert CPU per call (goal >= 10) and connections per client (goal: 1, one thread).
+     client's construction), wall time per call for information, connections per client; then the ratios
+     SDK CPU / slbcert CPU per call (goals: upload >= 10, describe >= 8), slbcert CPU / floor CPU, and
+     connections per client (goal: 1, one thread).
 The emulator's CPU is not counted. Figures, not a test: nothing fails on a figure (only on a failed call).
 
 Usage: build/venv/bin/python bench/client_bench.py [--uploads 200] [--describes 1000] [--keep]
@@ -117,6 +121,23 @@ def compile_c_client():
     return out, command
 
 
+def compile_floor_client():
+    """bench/bench_curl_floor.c against the build tree and the system's libcurl."""
+    pc_dir = BUILD / "lib" / "pkgconfig"
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "slbcert", "libcurl"], check=True, capture_output=True,
+                           text=True, env={**os.environ, "PKG_CONFIG_PATH": str(pc_dir)}).stdout.split()
+    out = BUILD / "bench" / "bench_curl_floor"
+    command = [os.environ.get("CC", "cc"), "-O2", "-std=c11", "-Wall", "-Wextra", str(REPO / "bench" / "bench_curl_floor.c"),
+               "-o", str(out), *flags, f"-Wl,-rpath,{BUILD / 'lib'}"]
+    subprocess.run(command, check=True)
+    return out, command
+
+
+GOALS = {"upload": 10.0, "describe": 8.0}  # SDK CPU / slbcert CPU per call
+FLOOR_LABEL = "floor: bare libcurl, no parsing (V1 requests)"
+SDK_LABEL = "python SDK alibabacloud-slb20140515 (tea, V3)"
+
+
 def run_client(label, command, emulator):
     emulator.reset()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=child_env())
@@ -161,6 +182,7 @@ def main():
                                                    if sys.executable.startswith(str(REPO)) else sys.executable,
                                                    *sys.argv])
     binary, compile_command = compile_c_client()
+    floor_binary, floor_compile_command = compile_floor_client()
     work = Path(tempfile.mkdtemp(prefix="slbcert-client-bench-"))
     emulator = None
     try:
@@ -172,8 +194,8 @@ def main():
         emulator.start()
         ca = str(emulator.ca_file)
 
-        def c_command(signature, ensure, describes):
-            return [str(binary), "--endpoint", emulator.url, "--ca", ca, "--access-key-id", AK, "--secret", SECRET,
+        def c_command(signature, ensure, describes, program=binary):
+            return [str(program), "--endpoint", emulator.url, "--ca", ca, "--access-key-id", AK, "--secret", SECRET,
                     "--region", REGION, "--certs", str(certs), "--key", key, "--count", str(args.uploads),
                     "--describes", str(describes), "--signature", signature, *(["--ensure"] if ensure else [])]
         sdk_command = [sys.executable, str(Path(__file__).resolve()), "--sdk-worker", "--host", emulator.host,
@@ -182,7 +204,8 @@ def main():
         runs = [("slbcert C API, V1", c_command("v1", False, args.describes)),
                 ("slbcert C API, V3", c_command("v3", False, args.describes)),
                 ("slbcert C API, V1, ensure mode", c_command("v1", True, 0)),
-                ("python SDK alibabacloud-slb20140515 (tea, V3)", sdk_command)]
+                (SDK_LABEL, sdk_command),
+                (FLOOR_LABEL, c_command("v1", False, args.describes, program=floor_binary))]
         results = []
         for label, command in runs:
             print(f"running: {label} ...", file=sys.stderr, flush=True)
@@ -195,14 +218,15 @@ def main():
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    report(args, invocation, compile_command, emulator, results)
+    report(args, invocation, [compile_command, floor_compile_command], emulator, results)
 
 
-def report(args, invocation, compile_command, emulator, results):
+def report(args, invocation, compile_commands, emulator, results):
     print(f"slbcert client benchmark: {args.uploads} uploads, {args.describes} describes per client, one thread, "
           f"HTTPS to the emulator on loopback (CA passed to both clients)")
     print(f"command: {invocation}")
-    print(f"  C client built with: {' '.join(shlex.quote(c) for c in compile_command)}")
+    for compile_command in compile_commands:
+        print(f"  C client built with: {' '.join(shlex.quote(c) for c in compile_command)}")
     print(f"  emulator: {' '.join(shlex.quote(c) for c in emulator.command)}")
     for result, command in results:
         print(f"  {result['label']}: {' '.join(shlex.quote(c) for c in command)}")
@@ -220,7 +244,9 @@ def report(args, invocation, compile_command, emulator, results):
         ensure = result.get("ensure") == 1
         rows = [("upload" + (" (ensure: describe + upload)" if ensure else " (one request)"), "upload", result["uploads"])]
         if result["describes"]:
-            rows.append((f"describe ({result['listed']} listed)", "describe", result["describes"]))
+            listed = (f"{result['listed']} listed" if "listed" in result
+                      else f"{result.get('describe_bytes', 0):,} bytes, unparsed")
+            rows.append((f"describe ({listed})", "describe", result["describes"]))
         for i, (operation, key, calls) in enumerate(rows):
             cpu = 1000 * result[f"{key}_cpu_s"] / calls
             user = 1000 * result[f"{key}_user_s"] / calls
@@ -236,19 +262,30 @@ def report(args, invocation, compile_command, emulator, results):
                      f"client_new {1000 * result['client_new_cpu_s']:.3f} ms")
         print(f"{'':47s} requests seen: {requests}{extra}")
     print()
-    sdk = by_label.get("python SDK alibabacloud-slb20140515 (tea, V3)")
-    print("ratio SDK CPU / slbcert CPU per call (goal >= 10):")
+    sdk, floor = by_label.get(SDK_LABEL), by_label.get(FLOOR_LABEL)
+
+    def per_call(result, key):
+        return result[f"{key}_cpu_s"] / result[f"{key}s"]
+
+    print("ratio SDK CPU / slbcert CPU per call (goals: upload >= 10, describe >= 8):")
     for label in ("slbcert C API, V1", "slbcert C API, V3"):
         ours = by_label.get(label)
         if not (sdk and ours):
             continue
-        for key, what in (("upload", "upload"), ("describe", "describe")):
+        for key in ("upload", "describe"):
             if not ours.get("describes") and key == "describe":
                 continue
-            theirs_ms = sdk[f"{key}_cpu_s"] / sdk[f"{key}s"]
-            ours_ms = ours[f"{key}_cpu_s"] / ours[f"{key}s"]
-            value = theirs_ms / ours_ms if ours_ms > 0 else float("inf")
-            print(f"  {what:8s} SDK / {label:20s} {value:8.1f}x  ({'met' if value >= 10 else 'MISSED'})")
+            value = per_call(sdk, key) / per_call(ours, key) if per_call(ours, key) > 0 else float("inf")
+            print(f"  {key:8s} SDK / {label:20s} {value:8.1f}x  (goal >= {GOALS[key]:g}x: {'met' if value >= GOALS[key] else 'MISSED'})")
+    if floor:
+        print("ratio slbcert CPU / floor CPU per call (the same exchanges with nothing parsed; 1.0 is the floor):")
+        for label in ("slbcert C API, V1", "slbcert C API, V3"):
+            ours = by_label.get(label)
+            if not ours:
+                continue
+            for key in ("upload", "describe"):
+                if ours.get(f"{key}s") and floor.get(f"{key}s") and per_call(floor, key) > 0:
+                    print(f"  {key:8s} {label:20s} / floor {per_call(ours, key) / per_call(floor, key):8.1f}x")
     print("connections per client (goal: 1, one thread):")
     for result, _ in results:
         n = result["connections"]

@@ -31,7 +31,7 @@ from aliyunsdkcore.request import RpcRequest
 from alibabacloud_tea_openapi.utils import Utils as TeaUtils
 
 AK, SECRET, HOST = "LTAI5tBenchmarkKeyId", "BenchmarkSecretBenchmarkSecret", "slb.aliyuncs.com"
-GOAL_VS_SDK, GOAL_VS_FLOOR = 20.0, 3.0
+GOAL_VS_SDK, GOAL_VS_FLOOR = 20.0, 2.0
 
 
 def pem(label, size, rng):

@@ -65,11 +65,11 @@ func newCallerString(_ text: String) -> UnsafeMutablePointer<CChar>? {
 
 // MARK: - Indexes
 
-extension Array {
+extension RandomAccessCollection where Index == Int {
     /// The element at a C caller's index, or nil when it is out of range (a size_t of 2^63 or more
     /// arrives negative, so both ends are checked).
     func at(_ index: Int) -> Element? {
-        index >= 0 && index < count ? self[index] : nil
+        index >= 0 && index < count ? self[startIndex + index] : nil
     }
 }
 

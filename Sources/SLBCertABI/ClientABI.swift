@@ -1,40 +1,41 @@
 import CSLBCert
 import SLBCert
 
-/// What `slbcert_server_certificate *` points at: one certificate's fields as C strings.
+/// What `slbcert_server_certificate *` points at: one certificate of a `CertificateTable`, whose
+/// strings it hands out (the table keeps them; this keeps the table).
 final class ServerCertificateHandle {
-    let certificate: ServerCertificate
-    let id, name, fingerprint, commonName, createTime, expireTime, aliCloudId, aliCloudName: OwnedCString
-    let regionId, regionIdAlias, resourceGroupId, requestId: OwnedCString
-    let subjectAlternativeNames, tagKeys, tagValues: [OwnedCString]
+    let record: CertificateTable.Record
+    let subjectAlternativeNames: ArraySlice<UnsafePointer<CChar>>
+    let tags: ArraySlice<(key: UnsafePointer<CChar>, value: UnsafePointer<CChar>)>
+    private let table: CertificateTable
 
-    init(_ certificate: ServerCertificate) {
-        self.certificate = certificate
-        id = OwnedCString(certificate.serverCertificateId)
-        name = OwnedCString(certificate.serverCertificateName)
-        fingerprint = OwnedCString(certificate.fingerprint)
-        commonName = OwnedCString(certificate.commonName)
-        createTime = OwnedCString(certificate.createTime)
-        expireTime = OwnedCString(certificate.expireTime)
-        aliCloudId = OwnedCString(certificate.aliCloudCertificateId)
-        aliCloudName = OwnedCString(certificate.aliCloudCertificateName)
-        regionId = OwnedCString(certificate.regionId)
-        regionIdAlias = OwnedCString(certificate.regionIdAlias)
-        resourceGroupId = OwnedCString(certificate.resourceGroupId)
-        requestId = OwnedCString(certificate.requestId)
-        subjectAlternativeNames = certificate.subjectAlternativeNames.map { OwnedCString($0) }
-        tagKeys = certificate.tags.map { OwnedCString($0.key) }
-        tagValues = certificate.tags.map { OwnedCString($0.value) }
+    init(_ table: CertificateTable, index: Int) {
+        self.table = table
+        record = table.records[index]
+        subjectAlternativeNames = table.names[record.nameRange]
+        tags = table.tags[record.tagRange]
+    }
+
+    /// A certificate with a table of its own.
+    convenience init(_ certificate: ServerCertificate) {
+        self.init(CertificateTable([certificate], requestId: certificate.requestId), index: 0)
     }
 }
 
 /// What `slbcert_certificate_list *` points at.
 final class CertificateListHandle {
     let items: [ServerCertificateHandle]
-    let requestId: OwnedCString
-    init(_ certificates: [ServerCertificate], requestId: String) {
-        items = certificates.map(ServerCertificateHandle.init)
-        self.requestId = OwnedCString(requestId)
+    let requestId: UnsafePointer<CChar>
+    private let table: CertificateTable
+
+    init(_ table: CertificateTable) {
+        self.table = table
+        items = table.records.indices.map { ServerCertificateHandle(table, index: $0) }
+        requestId = table.requestId
+    }
+
+    convenience init(_ certificates: [ServerCertificate], requestId: String) {
+        self.init(CertificateTable(certificates, requestId: requestId))
     }
 }
 
@@ -282,8 +283,7 @@ public func slbcert_client_describe(_ out: UnsafeMutablePointer<OpaquePointer?>?
             filter = DescribeFilter(serverCertificateId: string(options.server_certificate_id), resourceGroupId: string(options.resource_group_id),
                                     tags: try tags(options.tag_keys, options.tag_values, options.tag_count))
         }
-        let (certificates, requestId) = try handle.client.describe(filter)
-        out.pointee = retainHandle(CertificateListHandle(certificates, requestId: requestId))
+        out.pointee = retainHandle(CertificateListHandle(try handle.client.describeTable(filter)))
     }
 }
 
@@ -315,62 +315,62 @@ public func slbcert_certificate_list_get(_ list: OpaquePointer?, _ index: Int) -
 }
 @c @implementation
 public func slbcert_certificate_list_request_id(_ list: OpaquePointer?) -> UnsafePointer<CChar>? {
-    borrowHandle(list, as: CertificateListHandle.self)?.requestId.borrowed
+    borrowHandle(list, as: CertificateListHandle.self)?.requestId
 }
 
 private func server(_ certificate: OpaquePointer?) -> ServerCertificateHandle? { borrowHandle(certificate, as: ServerCertificateHandle.self) }
 
 @c @implementation
-public func slbcert_server_certificate_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.id.borrowed }
+public func slbcert_server_certificate_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.id }
 @c @implementation
-public func slbcert_server_certificate_name(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.name.borrowed }
+public func slbcert_server_certificate_name(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.name }
 @c @implementation
-public func slbcert_server_certificate_fingerprint(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.fingerprint.borrowed }
+public func slbcert_server_certificate_fingerprint(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.fingerprint }
 @c @implementation
-public func slbcert_server_certificate_common_name(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.commonName.borrowed }
+public func slbcert_server_certificate_common_name(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.commonName }
 @c @implementation
 public func slbcert_server_certificate_san_count(_ c: OpaquePointer?) -> Int { server(c)?.subjectAlternativeNames.count ?? 0 }
 @c @implementation
 public func slbcert_server_certificate_san(_ c: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    server(c)?.subjectAlternativeNames.at(index)?.borrowed
+    server(c)?.subjectAlternativeNames.at(index)
 }
 @c @implementation
-public func slbcert_server_certificate_create_time(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.createTime.borrowed }
+public func slbcert_server_certificate_create_time(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.createTime }
 @c @implementation
-public func slbcert_server_certificate_create_time_ms(_ c: OpaquePointer?) -> Int64 { server(c)?.certificate.createTimeStamp ?? 0 }
+public func slbcert_server_certificate_create_time_ms(_ c: OpaquePointer?) -> Int64 { server(c)?.record.createTimeStamp ?? 0 }
 @c @implementation
-public func slbcert_server_certificate_expire_time(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.expireTime.borrowed }
+public func slbcert_server_certificate_expire_time(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.expireTime }
 @c @implementation
-public func slbcert_server_certificate_expire_time_ms(_ c: OpaquePointer?) -> Int64 { server(c)?.certificate.expireTimeStamp ?? 0 }
+public func slbcert_server_certificate_expire_time_ms(_ c: OpaquePointer?) -> Int64 { server(c)?.record.expireTimeStamp ?? 0 }
 @c @implementation
 public func slbcert_server_certificate_is_alicloud(_ c: OpaquePointer?) -> Int32 {
     guard let handle = server(c) else { return -1 }
-    return handle.certificate.isAliCloudCertificate ? 1 : 0
+    return handle.record.isAliCloudCertificate ? 1 : 0
 }
 @c @implementation
-public func slbcert_server_certificate_alicloud_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.aliCloudId.borrowed }
+public func slbcert_server_certificate_alicloud_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.aliCloudId }
 @c @implementation
-public func slbcert_server_certificate_alicloud_name(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.aliCloudName.borrowed }
+public func slbcert_server_certificate_alicloud_name(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.aliCloudName }
 @c @implementation
-public func slbcert_server_certificate_region_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.regionId.borrowed }
+public func slbcert_server_certificate_region_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.regionId }
 @c @implementation
-public func slbcert_server_certificate_region_id_alias(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.regionIdAlias.borrowed }
+public func slbcert_server_certificate_region_id_alias(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.regionIdAlias }
 @c @implementation
-public func slbcert_server_certificate_resource_group_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.resourceGroupId.borrowed }
+public func slbcert_server_certificate_resource_group_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.resourceGroupId }
 @c @implementation
-public func slbcert_server_certificate_request_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.requestId.borrowed }
+public func slbcert_server_certificate_request_id(_ c: OpaquePointer?) -> UnsafePointer<CChar>? { server(c)?.record.requestId }
 @c @implementation
-public func slbcert_server_certificate_tag_count(_ c: OpaquePointer?) -> Int { server(c)?.tagKeys.count ?? 0 }
+public func slbcert_server_certificate_tag_count(_ c: OpaquePointer?) -> Int { server(c)?.tags.count ?? 0 }
 @c @implementation
 public func slbcert_server_certificate_tag(_ c: OpaquePointer?, _ index: Int, _ key: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
                                            _ value: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
         guard let handle = server(c) else { throw invalid("certificate is NULL.") }
-        guard let tagKey = handle.tagKeys.at(index), let tagValue = handle.tagValues.at(index) else {
-            throw SLBCertError(.outOfRange, "Tag \(UInt(bitPattern: index)) does not exist; the certificate has \(handle.tagKeys.count).")
+        guard let tag = handle.tags.at(index) else {
+            throw SLBCertError(.outOfRange, "Tag \(UInt(bitPattern: index)) does not exist; the certificate has \(handle.tags.count).")
         }
-        key?.pointee = tagKey.borrowed
-        value?.pointee = tagValue.borrowed
+        key?.pointee = tag.key
+        value?.pointee = tag.value
     }
 }
 
@@ -380,7 +380,7 @@ public func slbcert_server_certificate_days_left(_ c: OpaquePointer?, _ now_ms: 
         guard let handle = server(c) else { throw invalid("certificate is NULL.") }
         guard let days else { throw invalid("days is NULL.") }
         guard now_ms >= 0 else { throw invalid("now_ms is negative.") }
-        days.pointee = Expiry.daysLeft(handle.certificate, now: now_ms == 0 ? UTCTime.nowMilliseconds() : now_ms)
+        days.pointee = Expiry.daysLeft(expireTimeStamp: handle.record.expireTimeStamp, now: now_ms == 0 ? UTCTime.nowMilliseconds() : now_ms)
     }
 }
 

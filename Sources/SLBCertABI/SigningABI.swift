@@ -1,22 +1,42 @@
 import CSLBCert
 import SLBCert
 
-/// What `slbcert_signed_request *` points at. The body and signature are wiped when it is freed.
+/// What `slbcert_signed_request *` points at. Every string of the request (they hold the signature,
+/// the body with the key, a token) is copied once into one region of secret memory, NUL-terminated,
+/// and wiped when the handle is freed; one region instead of one per string, because each fresh
+/// secret region costs page mappings that took longer than signing.
 final class SignedRequestHandle {
-    let request: SignedRequest
-    let method, pathAndQuery, stringToSign: OwnedCString
-    let headerNames, headerValues: [OwnedCString]
-    let body, signature: OwnedCString
+    let method, pathAndQuery, stringToSign, body, signature: UnsafePointer<CChar>
+    let headers: [(name: UnsafePointer<CChar>, value: UnsafePointer<CChar>)]
+    let bodyLength: Int
+    private let strings: SecretMemory
 
-    init(_ request: SignedRequest) {
-        self.request = request
-        method = OwnedCString(request.method.rawValue)
-        pathAndQuery = OwnedCString(request.pathAndQuery, secret: true)
-        stringToSign = OwnedCString(request.serverComparableText, secret: true)
-        headerNames = request.headers.map { OwnedCString($0.name) }
-        headerValues = request.headers.map { OwnedCString($0.value, secret: true) }
-        body = OwnedCString(String(decoding: request.body, as: UTF8.self), secret: true)
-        signature = OwnedCString(request.signature, secret: true)
+    init(_ request: consuming SignedRequest) {
+        defer { wipe(&request.body) }  // the Swift copy of the body is not needed past this point
+        let comparable = request.serverComparableBytes
+        var capacity = request.method.rawValue.utf8.count + request.pathAndQuery.utf8.count + comparable.count
+            + request.body.count + request.signature.utf8.count + 5
+        for header in request.headers { capacity += header.name.utf8.count + header.value.utf8.count + 2 }
+        strings = SecretMemory(capacity: capacity)
+        var cursor = strings.base.assumingMemoryBound(to: CChar.self)
+        func put(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar> {
+            let start = cursor
+            if let base = bytes.baseAddress { UnsafeMutableRawPointer(cursor).copyMemory(from: base, byteCount: bytes.count) }
+            cursor[bytes.count] = 0
+            cursor += bytes.count + 1
+            return UnsafePointer(start)
+        }
+        func put(_ text: String) -> UnsafePointer<CChar> {
+            var text = text
+            return text.withUTF8 { put($0) }  // no copy for a native String
+        }
+        method = put(request.method.rawValue)
+        pathAndQuery = put(request.pathAndQuery)
+        stringToSign = comparable.withUnsafeBufferPointer { put($0) }
+        body = request.body.withUnsafeBufferPointer { put($0) }
+        signature = put(request.signature)
+        headers = request.headers.map { (put($0.name), put($0.value)) }
+        bodyLength = request.body.count
     }
 }
 
@@ -89,30 +109,30 @@ public func slbcert_signed_request_free(_ request: OpaquePointer?) {
 private func signed(_ request: OpaquePointer?) -> SignedRequestHandle? { borrowHandle(request, as: SignedRequestHandle.self) }
 
 @c @implementation
-public func slbcert_signed_request_method(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.method.borrowed }
+public func slbcert_signed_request_method(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.method }
 @c @implementation
-public func slbcert_signed_request_path_and_query(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.pathAndQuery.borrowed }
+public func slbcert_signed_request_path_and_query(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.pathAndQuery }
 @c @implementation
-public func slbcert_signed_request_header_count(_ request: OpaquePointer?) -> Int { signed(request)?.headerNames.count ?? 0 }
+public func slbcert_signed_request_header_count(_ request: OpaquePointer?) -> Int { signed(request)?.headers.count ?? 0 }
 
 @c @implementation
 public func slbcert_signed_request_header(_ request: OpaquePointer?, _ index: Int, _ name: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
                                           _ value: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
         guard let handle = signed(request) else { throw invalid("request is NULL.") }
-        guard let headerName = handle.headerNames.at(index), let headerValue = handle.headerValues.at(index) else {
-            throw SLBCertError(.outOfRange, "Header \(UInt(bitPattern: index)) does not exist; the request has \(handle.headerNames.count).")
+        guard let header = handle.headers.at(index) else {
+            throw SLBCertError(.outOfRange, "Header \(UInt(bitPattern: index)) does not exist; the request has \(handle.headers.count).")
         }
-        name?.pointee = headerName.borrowed
-        value?.pointee = headerValue.borrowed
+        name?.pointee = header.name
+        value?.pointee = header.value
     }
 }
 
 @c @implementation
-public func slbcert_signed_request_body(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.body.borrowed }
+public func slbcert_signed_request_body(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.body }
 @c @implementation
-public func slbcert_signed_request_body_length(_ request: OpaquePointer?) -> Int { signed(request)?.request.body.count ?? 0 }
+public func slbcert_signed_request_body_length(_ request: OpaquePointer?) -> Int { signed(request)?.bodyLength ?? 0 }
 @c @implementation
-public func slbcert_signed_request_string_to_sign(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.stringToSign.borrowed }
+public func slbcert_signed_request_string_to_sign(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.stringToSign }
 @c @implementation
-public func slbcert_signed_request_signature(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.signature.borrowed }
+public func slbcert_signed_request_signature(_ request: OpaquePointer?) -> UnsafePointer<CChar>? { signed(request)?.signature }

@@ -9,7 +9,11 @@ public enum Expiry {
     /// Whole days left at `now` (ms since the epoch), rounded down: 9.5 days is 9, half a day after
     /// expiry is -1.
     public static func daysLeft(_ certificate: ServerCertificate, now: Int64) -> Int64 {
-        let left = certificate.expireTimeStamp.subtractingReportingOverflow(now)
+        daysLeft(expireTimeStamp: certificate.expireTimeStamp, now: now)
+    }
+
+    package static func daysLeft(expireTimeStamp: Int64, now: Int64) -> Int64 {
+        let left = expireTimeStamp.subtractingReportingOverflow(now)
         guard !left.overflow else { return left.partialValue < 0 ? Int64.max / day : Int64.min / day }
         return left.partialValue >= 0 ? left.partialValue / day : -((-left.partialValue + day - 1) / day)
     }

@@ -128,14 +128,50 @@ public final class SLBClient: Sendable {
     // MARK: Within one call's deadline
 
     func describe(_ filter: DescribeFilter, deadline: Deadline) throws(SLBCertError) -> (certificates: [ServerCertificate], requestId: String) {
+        let parameters = try describeParameters(filter)
+        var ambiguousFailures = 0
+        return try call("DescribeServerCertificates", parameters, timeout: configuration.requestTimeoutMilliseconds, deadline: deadline,
+                        ambiguousFailures: &ambiguousFailures, decode: Self.describeAnswer, requestId: { $0.requestId })
+    }
+
+    /// `describe` for the C API: the certificates as C strings in a table, read straight from the
+    /// answer's bytes (or copied from the tree walk's result when the answer is not a plain success).
+    package func describeTable(_ filter: DescribeFilter = DescribeFilter()) throws(SLBCertError) -> CertificateTable {
+        let parameters = try describeParameters(filter)
+        var ambiguousFailures = 0
+        return try call("DescribeServerCertificates", parameters, timeout: configuration.requestTimeoutMilliseconds,
+                        deadline: Deadline(fromNow: configuration.retry.deadlineMilliseconds), ambiguousFailures: &ambiguousFailures,
+                        decode: Self.describeTableAnswer, requestId: { String(cString: $0.requestId) })
+    }
+
+    static func describeTableAnswer(_ response: HTTPResponse) throws(SLBCertError) -> CertificateTable {
+        if (200..<300).contains(response.status) {
+            var receiver = CertificateTableReceiver()
+            let read = DescribeAnswer.decode(response.body, into: &receiver) != nil
+            // A refused answer's partial table is freed all the same.
+            let table = CertificateTable(receiver.builder)
+            if read { return table }
+        }
+        let (certificates, requestId) = try describeAnswer(response)
+        return CertificateTable(certificates, requestId: requestId)
+    }
+
+    /// A describe's certificates: read straight from the bytes when the answer is a plain success
+    /// (`DescribeAnswer`), else through the JSON tree, which also words every error.
+    static func describeAnswer(_ response: HTTPResponse) throws(SLBCertError) -> (certificates: [ServerCertificate], requestId: String) {
+        if (200..<300).contains(response.status), let answer = DescribeAnswer.decode(response.body) { return answer }
+        let answer = try ServiceAnswer.decode(response)
+        let requestId = answer["RequestId"]?.string ?? ""
+        let items = ServerCertificate.list(answer["ServerCertificates"], "ServerCertificate")
+        return (items.map { ServerCertificate(json: $0, requestId: requestId) }, requestId)
+    }
+
+    private func describeParameters(_ filter: DescribeFilter) throws(SLBCertError) -> [(String, String)] {
         var parameters: [(String, String)] = [("RegionId", configuration.regionId)]
         if let id = filter.serverCertificateId, !id.isEmpty { parameters.append(("ServerCertificateId", id)) }
         if let group = filter.resourceGroupId, !group.isEmpty { parameters.append(("ResourceGroupId", group)) }
         parameters += try Validation.tagParameters(filter.tags, requireValue: false)
-        let answer = try call("DescribeServerCertificates", parameters, timeout: configuration.requestTimeoutMilliseconds, deadline: deadline)
-        let requestId = answer["RequestId"]?.string ?? ""
-        let items = ServerCertificate.list(answer["ServerCertificates"], "ServerCertificate")
-        return (items.map { ServerCertificate(json: $0, requestId: requestId) }, requestId)
+        return parameters
     }
 
     /// A retry of a delete whose answer was lost may find the certificate gone: that is success.
@@ -153,14 +189,29 @@ public final class SLBClient: Sendable {
     /// One upload request, retried only when the failure proves nothing was stored.
     private func uploadOnce(_ parameters: [(String, String)], tags: [ServerCertificate.Tag], deadline: Deadline) throws(SLBCertError) -> UploadResult {
         var ambiguousFailures = 0
-        let answer = try call("UploadServerCertificate", parameters, timeout: configuration.uploadTimeoutMilliseconds, deadline: deadline,
-                              ambiguousFailures: &ambiguousFailures, retryAmbiguous: false)
-        return UploadResult(certificate: uploadedCertificate(answer, tags: tags), outcome: .uploaded, attempts: ambiguousFailures + 1)
+        let certificate = try call("UploadServerCertificate", parameters, timeout: configuration.uploadTimeoutMilliseconds,
+                                   deadline: deadline, ambiguousFailures: &ambiguousFailures, retryAmbiguous: false,
+                                   decode: Self.uploadAnswer, requestId: { $0.requestId })
+        return UploadResult(certificate: completed(certificate, tags: tags), outcome: .uploaded, attempts: ambiguousFailures + 1)
+    }
+
+    /// An upload answer's certificate: read straight from the bytes when the answer is a plain success
+    /// (`DescribeAnswer.uploadedCertificate`), else through the JSON tree, which also words every error.
+    static func uploadAnswer(_ response: HTTPResponse) throws(SLBCertError) -> ServerCertificate {
+        if (200..<300).contains(response.status), let certificate = DescribeAnswer.uploadedCertificate(response.body) {
+            return certificate
+        }
+        let answer = try ServiceAnswer.decode(response)
+        return ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? "")
     }
 
     /// The certificate an upload answer describes, completed with what the answer may leave out.
     func uploadedCertificate(_ answer: JSON, tags: [ServerCertificate.Tag]) -> ServerCertificate {
-        var certificate = ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? "")
+        completed(ServerCertificate(json: answer, requestId: answer["RequestId"]?.string ?? ""), tags: tags)
+    }
+
+    private func completed(_ certificate: ServerCertificate, tags: [ServerCertificate.Tag]) -> ServerCertificate {
+        var certificate = certificate
         if certificate.regionId.isEmpty { certificate.regionId = configuration.regionId }
         if certificate.tags.isEmpty { certificate.tags = tags }
         return certificate
@@ -207,11 +258,20 @@ public final class SLBClient: Sendable {
     /// `retryAmbiguous` false such a failure ends the call (a retry could repeat what was done).
     func call(_ action: String, _ parameters: [(String, String)], timeout: Int, deadline: Deadline,
               ambiguousFailures: inout Int, retryAmbiguous: Bool = true) throws(SLBCertError) -> JSON {
+        try call(action, parameters, timeout: timeout, deadline: deadline, ambiguousFailures: &ambiguousFailures,
+                 retryAmbiguous: retryAmbiguous, decode: ServiceAnswer.decode, requestId: { $0["RequestId"]?.string ?? "" })
+    }
+
+    /// `call` with the answer decoded by `decode` (which throws the answer's error) instead of into a JSON tree.
+    func call<Answer>(_ action: String, _ parameters: [(String, String)], timeout: Int, deadline: Deadline,
+                      ambiguousFailures: inout Int, retryAmbiguous: Bool = true,
+                      decode: (HTTPResponse) throws(SLBCertError) -> Answer,
+                      requestId: (Answer) -> String) throws(SLBCertError) -> Answer {
         var attempt = 0
         while true {
             attempt += 1
             let error: SLBCertError
-            switch send(action, parameters, timeout: timeout, deadline: deadline, attempt: attempt) {
+            switch send(action, parameters, timeout: timeout, deadline: deadline, attempt: attempt, decode: decode, requestId: requestId) {
             case .success(let answer): return answer
             case .failure(let failure): error = failure
             }
@@ -226,8 +286,15 @@ public final class SLBClient: Sendable {
     /// One signed request and its decoded answer.
     func send(_ action: String, _ parameters: [(String, String)], timeout: Int, deadline: Deadline,
               attempt: Int) -> Result<JSON, SLBCertError> {
+        send(action, parameters, timeout: timeout, deadline: deadline, attempt: attempt, decode: ServiceAnswer.decode,
+             requestId: { $0["RequestId"]?.string ?? "" })
+    }
+
+    /// One signed request and its answer, decoded by `decode`.
+    func send<Answer>(_ action: String, _ parameters: [(String, String)], timeout: Int, deadline: Deadline, attempt: Int,
+                      decode: (HTTPResponse) throws(SLBCertError) -> Answer, requestId: (Answer) -> String) -> Result<Answer, SLBCertError> {
         let started = Deadline.now()
-        let outcome: Result<JSON, SLBCertError>
+        let outcome: Result<Answer, SLBCertError>
         do throws(SLBCertError) {
             let remaining = deadline.remaining
             guard remaining > 0 else { throw deadlineError(action) }
@@ -236,8 +303,8 @@ public final class SLBClient: Sendable {
             request.headers.append(HTTPHeader("Accept", "application/json"))
             defer { wipe(&request.body) }
             let response = try transport.send(request)
-            let answer = try ServiceAnswer.decode(response)
-            logAttempt(action, attempt, response.status, code: "", requestId: answer["RequestId"]?.string ?? "", started: started)
+            let answer = try decode(response)
+            logAttempt(action, attempt, response.status, code: "", requestId: requestId(answer), started: started)
             outcome = .success(answer)
         } catch {
             var error = error

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A server certificate as the service describes it (docs/protocol.md section 1). Times are kept
 /// both as the service's string and as milliseconds. A value read from the service: immutable to
 /// callers.
@@ -39,28 +43,137 @@ public struct ServerCertificate: Sendable, Equatable {
         self.requestId = requestId
         guard case .object(let members) = json else { return }
         for (key, value) in members {
-            switch key {
-            case "ServerCertificateId": serverCertificateId = value.string ?? ""
-            case "ServerCertificateName": serverCertificateName = value.string ?? ""
-            case "Fingerprint": fingerprint = (value.string ?? "").lowercased()
-            case "CommonName": commonName = value.string ?? ""
-            case "SubjectAlternativeNames":
-                subjectAlternativeNames = Self.list(value, "SubjectAlternativeName").compactMap(\.string)
-            case "CreateTime": createTime = value.string ?? ""
-            case "CreateTimeStamp": createTimeStamp = value.int64 ?? 0
-            case "ExpireTime": expireTime = value.string ?? ""
-            case "ExpireTimeStamp": expireTimeStamp = value.int64 ?? 0
-            case "IsAliCloudCertificate": isAliCloudCertificate = value.bool ?? false
-            case "AliCloudCertificateId": aliCloudCertificateId = value.string ?? ""
-            case "AliCloudCertificateName": aliCloudCertificateName = value.string ?? ""
-            case "RegionId": regionId = value.string ?? ""
-            case "RegionIdAlias": regionIdAlias = value.string ?? ""
-            case "ResourceGroupId": resourceGroupId = value.string ?? ""
-            case "Tags":
-                tags = Self.list(value, "Tag").map { Tag(key: $0["TagKey"]?.string ?? "", value: $0["TagValue"]?.string ?? "") }
-            default: break
+            if let field = Field(name: key) { set(field, value) }
+        }
+    }
+
+    /// The members of a certificate object that are read; the last of repeated members wins.
+    enum Field: Int, CaseIterable {
+        case serverCertificateId, serverCertificateName, fingerprint, commonName, subjectAlternativeNames, createTime,
+             createTimeStamp, expireTime, expireTimeStamp, isAliCloudCertificate, aliCloudCertificateId,
+             aliCloudCertificateName, regionId, regionIdAlias, resourceGroupId, tags
+
+        var name: StaticString {
+            switch self {
+            case .serverCertificateId: return "ServerCertificateId"
+            case .serverCertificateName: return "ServerCertificateName"
+            case .fingerprint: return "Fingerprint"
+            case .commonName: return "CommonName"
+            case .subjectAlternativeNames: return "SubjectAlternativeNames"
+            case .createTime: return "CreateTime"
+            case .createTimeStamp: return "CreateTimeStamp"
+            case .expireTime: return "ExpireTime"
+            case .expireTimeStamp: return "ExpireTimeStamp"
+            case .isAliCloudCertificate: return "IsAliCloudCertificate"
+            case .aliCloudCertificateId: return "AliCloudCertificateId"
+            case .aliCloudCertificateName: return "AliCloudCertificateName"
+            case .regionId: return "RegionId"
+            case .regionIdAlias: return "RegionIdAlias"
+            case .resourceGroupId: return "ResourceGroupId"
+            case .tags: return "Tags"
             }
         }
+
+        init?(name: String) {
+            switch name {
+            case "ServerCertificateId": self = .serverCertificateId
+            case "ServerCertificateName": self = .serverCertificateName
+            case "Fingerprint": self = .fingerprint
+            case "CommonName": self = .commonName
+            case "SubjectAlternativeNames": self = .subjectAlternativeNames
+            case "CreateTime": self = .createTime
+            case "CreateTimeStamp": self = .createTimeStamp
+            case "ExpireTime": self = .expireTime
+            case "ExpireTimeStamp": self = .expireTimeStamp
+            case "IsAliCloudCertificate": self = .isAliCloudCertificate
+            case "AliCloudCertificateId": self = .aliCloudCertificateId
+            case "AliCloudCertificateName": self = .aliCloudCertificateName
+            case "RegionId": self = .regionId
+            case "RegionIdAlias": self = .regionIdAlias
+            case "ResourceGroupId": self = .resourceGroupId
+            case "Tags": self = .tags
+            default: return nil
+            }
+        }
+
+        /// The field whose name is exactly these bytes; for ASCII bytes this is what `init?(name:)`
+        /// answers (String equality of ASCII text is byte equality).
+        init?(asciiName bytes: UnsafeBufferPointer<UInt8>) {
+            // The length and the first byte leave at most one candidate; then compare every byte.
+            let candidate: Field
+            switch (bytes.count, bytes.first) {
+            case (19, UInt8(ascii: "S")): candidate = .serverCertificateId
+            case (21, UInt8(ascii: "S")): candidate = .serverCertificateName
+            case (11, UInt8(ascii: "F")): candidate = .fingerprint
+            case (10, UInt8(ascii: "C")) where bytes[1] == UInt8(ascii: "o"): candidate = .commonName
+            case (23, UInt8(ascii: "S")): candidate = .subjectAlternativeNames
+            case (10, UInt8(ascii: "C")): candidate = .createTime
+            case (15, UInt8(ascii: "C")): candidate = .createTimeStamp
+            case (10, UInt8(ascii: "E")): candidate = .expireTime
+            case (15, UInt8(ascii: "E")): candidate = .expireTimeStamp
+            case (21, UInt8(ascii: "I")): candidate = .isAliCloudCertificate
+            case (21, UInt8(ascii: "A")): candidate = .aliCloudCertificateId
+            case (23, UInt8(ascii: "A")): candidate = .aliCloudCertificateName
+            case (8, UInt8(ascii: "R")): candidate = .regionId
+            case (13, UInt8(ascii: "R")): candidate = .regionIdAlias
+            case (15, UInt8(ascii: "R")): candidate = .resourceGroupId
+            case (4, UInt8(ascii: "T")): candidate = .tags
+            default: return nil
+            }
+            guard memcmp(candidate.name.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
+            self = candidate
+        }
+    }
+
+    /// Sets one field from its JSON value, as `init(json:requestId:)` reads it.
+    mutating func set(_ field: Field, _ value: JSON) {
+        switch field {
+        case .serverCertificateId: serverCertificateId = value.string ?? ""
+        case .serverCertificateName: serverCertificateName = value.string ?? ""
+        case .fingerprint: fingerprint = Self.lowercased(value.string ?? "")
+        case .commonName: commonName = value.string ?? ""
+        case .subjectAlternativeNames:
+            subjectAlternativeNames = Self.list(value, "SubjectAlternativeName").compactMap(\.string)
+        case .createTime: createTime = value.string ?? ""
+        case .createTimeStamp: createTimeStamp = value.int64 ?? 0
+        case .expireTime: expireTime = value.string ?? ""
+        case .expireTimeStamp: expireTimeStamp = value.int64 ?? 0
+        case .isAliCloudCertificate: isAliCloudCertificate = value.bool ?? false
+        case .aliCloudCertificateId: aliCloudCertificateId = value.string ?? ""
+        case .aliCloudCertificateName: aliCloudCertificateName = value.string ?? ""
+        case .regionId: regionId = value.string ?? ""
+        case .regionIdAlias: regionIdAlias = value.string ?? ""
+        case .resourceGroupId: resourceGroupId = value.string ?? ""
+        case .tags:
+            tags = Self.list(value, "Tag").map { Tag(key: $0["TagKey"]?.string ?? "", value: $0["TagValue"]?.string ?? "") }
+        }
+    }
+
+    /// Sets a field from a JSON string, as `set(field, .string(text))` does.
+    mutating func set(_ field: Field, text: consuming String) {
+        switch field {
+        case .serverCertificateId: serverCertificateId = text
+        case .serverCertificateName: serverCertificateName = text
+        case .fingerprint: fingerprint = Self.lowercased(text)
+        case .commonName: commonName = text
+        case .createTime: createTime = text
+        case .expireTime: expireTime = text
+        case .aliCloudCertificateId: aliCloudCertificateId = text
+        case .aliCloudCertificateName: aliCloudCertificateName = text
+        case .regionId: regionId = text
+        case .regionIdAlias: regionIdAlias = text
+        case .resourceGroupId: resourceGroupId = text
+        default: set(field, .string(text))
+        }
+    }
+
+    /// `text.lowercased()`, without a new String when there is nothing to change (fingerprints come in lower case).
+    private static func lowercased(_ text: String) -> String {
+        let unchanged = text.utf8.withContiguousStorageIfAvailable { bytes in
+            // Bytes that are neither upper-case ASCII nor non-ASCII: b - 0x41 wraps above 25 for all but A-Z.
+            !bytes.contains { $0 >= 0x80 || $0 &- UInt8(ascii: "A") < 26 }
+        }
+        return unchanged == true ? text : text.lowercased()
     }
 
     /// The service wraps lists as {"Name": [...]}; a missing or empty wrapper is an empty list.

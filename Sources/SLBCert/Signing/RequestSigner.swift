@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Signs RPC requests for any Alibaba Cloud API. Every call signs afresh: a retry must call again
 /// so it gets a new nonce and timestamp (the server refuses a nonce it has seen in 15 minutes).
 public enum RequestSigner {
@@ -12,7 +16,18 @@ public enum RequestSigner {
 
     /// 32 random lower-hex characters, as the official SDKs send.
     public static func freshNonce() throws(SLBCertError) -> String {
-        Hex.encode(try Digest.randomBytes(16))
+        try drawNonce()
+    }
+
+    /// A fresh nonce, or an error when the random generator fails.
+    static func drawNonce() throws(SLBCertError) -> String {
+        let nonce: String? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { random in
+            guard NonceSource.fill(random.baseAddress!, count: 16) else { return nil }
+            defer { explicit_bzero(random.baseAddress!, 16) }
+            return Hex.encode(UnsafeBufferPointer(random))
+        }
+        guard let nonce else { throw SLBCertError(.internal, "The random generator failed (RAND_bytes); no nonce could be drawn.") }
+        return nonce
     }
 }
 
@@ -29,12 +44,15 @@ struct SigningContext {
             throw SLBCertError(.invalidArgument, "a GET request has no body: use query placement with GET")
         }
         // Values that travel in headers (V3) must not be able to break a header line.
-        for (what, value) in [("action", request.action), ("API version", request.apiVersion), ("host", request.host)] {
+        func checkHeaderValue(_ what: String, _ value: String) throws(SLBCertError) {
             if value.isEmpty { throw SLBCertError(.invalidArgument, "the \(what) is empty") }
-            if !Self.isHeaderSafe(value) || value.utf8.contains(UInt8(ascii: " ")) {
+            if !Self.isHeaderSafe(value) || PercentEncoding.withUTF8(value, { $0.contains(UInt8(ascii: " ")) }) {
                 throw SLBCertError(.invalidArgument, "the \(what) contains spaces or control characters")
             }
         }
+        try checkHeaderValue("action", request.action)
+        try checkHeaderValue("API version", request.apiVersion)
+        try checkHeaderValue("host", request.host)
         if credentials.accessKeyId.isEmpty {
             throw SLBCertError(.credentials, "the AccessKeyId is empty")
         }
@@ -61,7 +79,7 @@ struct SigningContext {
             if repeated { throw SLBCertError(.invalidArgument, "the parameter \(name) is given twice") }
         }
         if options.signatureVersion == .v1,
-           let name = request.parameters.first(where: { Self.v1ReservedNames.contains($0.0) })?.0 {
+           let name = request.parameters.first(where: { Self.isV1Reserved($0.0) })?.0 {
             throw SLBCertError(.invalidArgument, "the parameter \(name) is set by the V1 signer itself")
         }
         if let nonce = options.nonce {
@@ -77,7 +95,7 @@ struct SigningContext {
         self.request = request
         self.credentials = credentials
         self.options = options
-        if let given = options.nonce { nonce = given } else { nonce = try RequestSigner.freshNonce() }
+        if let nonce = options.nonce { self.nonce = nonce } else { nonce = try RequestSigner.drawNonce() }
         timestamp = options.timestamp ?? UTCTime.format(milliseconds: UTCTime.nowMilliseconds())
     }
 
@@ -86,6 +104,19 @@ struct SigningContext {
         "AccessKeyId", "Action", "SecurityToken", "Signature", "SignatureMethod", "SignatureNonce",
         "SignatureType", "SignatureVersion", "Timestamp", "Version",
     ]
+
+    /// The byte lengths of the reserved names.
+    private static let v1ReservedLengths: UInt64 = v1ReservedNames.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+
+    /// True for a name in `v1ReservedNames`. An ASCII name of a length no reserved name has is not
+    /// hashed; others are looked up (String equality is canonical, so a non-ASCII name can equal one).
+    static func isV1Reserved(_ name: String) -> Bool {
+        let length = name.utf8.count
+        if (length >= 64 || v1ReservedLengths & 1 << UInt64(length) == 0) && name.utf8.allSatisfy({ $0 < 0x80 }) {
+            return false
+        }
+        return v1ReservedNames.contains(name)
+    }
 
     /// Where the parameters actually go: body placement without parameters sends no body at all.
     func placement(of operationParameters: [(String, String)]) -> ParameterPlacement {
@@ -97,7 +128,7 @@ struct SigningContext {
     }
 
     private static func isHeaderSafe(_ text: String) -> Bool {
-        !text.utf8.contains { $0 < 0x20 || $0 == 0x7f }
+        PercentEncoding.withUTF8(text) { !$0.contains { $0 < 0x20 || $0 == 0x7f } }
     }
 }
 
@@ -108,7 +139,30 @@ func sortedByKeyBytes(_ pairs: [(String, String)]) -> [(String, String)] {
 }
 
 /// The indices of `pairs` in the order `sortedByKeyBytes` gives (names are unique, so it is total).
-func sortedIndicesByKeyBytes(_ pairs: [(String, String)]) -> [Int] {
-    // The UTF-8 views are compared in place: no per-name Array.
-    pairs.indices.sorted { pairs[$0].0.utf8.lexicographicallyPrecedes(pairs[$1].0.utf8) }
+func sortedIndicesByKeyBytes<C: RandomAccessCollection>(_ pairs: C) -> [Int] where C.Element == (String, String), C.Index == Int {
+    // An insertion sort over contiguous UTF-8: a request has a handful of names, and the generic sort
+    // over UTF8View iterators cost more than encoding them.
+    var order = Array(pairs.indices)
+    for position in order.indices.dropFirst() {
+        let index = order[position]
+        var hole = position
+        while hole > 0, keyBytesPrecede(pairs[index].0, pairs[order[hole - 1]].0) {
+            order[hole] = order[hole - 1]
+            hole -= 1
+        }
+        order[hole] = index
+    }
+    return order
+}
+
+/// `a < b` comparing UTF-8 bytes.
+func keyBytesPrecede(_ a: String, _ b: String) -> Bool {
+    let compared: Bool?? = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in
+            for index in 0..<min(x.count, y.count) where x[index] != y[index] { return x[index] < y[index] }
+            return x.count < y.count
+        }
+    }
+    if let compared = compared ?? nil { return compared }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
 }

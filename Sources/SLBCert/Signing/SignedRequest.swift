@@ -69,16 +69,44 @@ public struct SignedRequest: Sendable {
     /// The form-encoded parameters for body placement; empty otherwise.
     public var body: [UInt8]
     /// V1: the canonicalized query string; V3: the canonical request.
-    public var canonicalRequest: String
+    public var canonicalRequest: String {
+        get { String(decoding: canonicalRequestBytes, as: UTF8.self) }
+        set { canonicalRequestBytes = Array(newValue.utf8) }
+    }
     /// V1: `METHOD&%2F&enc(canonical)`; V3: `ACS3-HMAC-SHA256\n<hex sha256 of the canonical request>`.
-    public var stringToSign: String
+    public var stringToSign: String {
+        get { String(decoding: stringToSignBytes, as: UTF8.self) }
+        set { stringToSignBytes = Array(newValue.utf8) }
+    }
     /// Base64 for V1, lower-case hex for V3. Treat it as a secret.
     public var signature: String
     public var signatureVersion: SignatureVersion
 
+    /// What was signed, kept as the signer wrote it: most requests are sent without anyone reading it,
+    /// and making Strings of the V1 texts (each longer than the certificate) cost a tenth of a signature.
+    package var canonicalRequestBytes: [UInt8]
+    package var stringToSignBytes: [UInt8]
+
     /// The text the service quotes in SignatureDoesNotMatch: V1's string-to-sign, V3's canonical request.
     public var serverComparableText: String {
         signatureVersion == .v1 ? stringToSign : canonicalRequest
+    }
+
+    /// `serverComparableText` as bytes.
+    package var serverComparableBytes: [UInt8] {
+        signatureVersion == .v1 ? stringToSignBytes : canonicalRequestBytes
+    }
+
+    init(method: RequestMethod, pathAndQuery: String, headers: [HTTPHeader], body: [UInt8], canonicalRequest: [UInt8],
+         stringToSign: [UInt8], signature: String, signatureVersion: SignatureVersion) {
+        self.method = method
+        self.pathAndQuery = pathAndQuery
+        self.headers = headers
+        self.body = body
+        canonicalRequestBytes = canonicalRequest
+        stringToSignBytes = stringToSign
+        self.signature = signature
+        self.signatureVersion = signatureVersion
     }
 
     /// An HTTPRequest for `scheme://host` (the host as signed, or an override such as a test endpoint).

@@ -22,4 +22,13 @@ enum Hex {
             return written
         }
     }
+
+    /// Writes the lower-case hex of `bytes` at `out` (room for twice as many bytes).
+    static func write(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
+        let hex = digits.utf8Start
+        for (index, byte) in bytes.enumerated() {
+            out[2 &* index] = hex[Int(byte >> 4)]
+            out[2 &* index &+ 1] = hex[Int(byte & 0x0f)]
+        }
+    }
 }

@@ -18,6 +18,32 @@ package enum UTCTime {
         var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
+        let year = parts.tm_year + 1900
+        if (0...9999).contains(year) {
+            // Every signature formats one: digits written in place, not padded Strings joined (a tenth of a V1 signature).
+            return String(unsafeUninitializedCapacity: 20) { out in
+                func put(_ value: Int32, _ width: Int, at offset: Int) {
+                    var value = value
+                    for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                        out[position] = UInt8(48 + value % 10)
+                        value /= 10
+                    }
+                }
+                put(year, 4, at: 0)
+                put(parts.tm_mon + 1, 2, at: 5)
+                put(parts.tm_mday, 2, at: 8)
+                put(parts.tm_hour, 2, at: 11)
+                put(parts.tm_min, 2, at: 14)
+                put(parts.tm_sec, 2, at: 17)
+                out[4] = UInt8(ascii: "-")
+                out[7] = UInt8(ascii: "-")
+                out[10] = UInt8(ascii: "T")
+                out[13] = UInt8(ascii: ":")
+                out[16] = UInt8(ascii: ":")
+                out[19] = UInt8(ascii: "Z")
+                return 20
+            }
+        }
         func pad(_ value: Int32, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: Swift.max(0, width - digits.count)) + digits

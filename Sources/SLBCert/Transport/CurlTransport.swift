@@ -72,7 +72,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
         let handle = try takeHandle()
         defer { idleHandles.withLock { $0.append(handle) } }
-        return try perform(request, on: handle.pointer)
+        return try perform(request, on: handle)
     }
 
     private func takeHandle() throws(SLBCertError) -> CurlHandle {
@@ -84,10 +84,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         return CurlHandle(pointer: pointer)
     }
 
-    private func perform(_ request: HTTPRequest, on handle: UnsafeMutableRawPointer) throws(SLBCertError) -> HTTPResponse {
+    private func perform(_ request: HTTPRequest, on pooled: CurlHandle) throws(SLBCertError) -> HTTPResponse {
+        let handle = pooled.pointer
         // Reset clears the options but keeps the connection cache, so the next call reuses the connection.
         curl_easy_reset(handle)
-        let sink = ResponseSink(limit: options.maxResponseBytes)
+        let sink = ResponseSink(limit: options.maxResponseBytes, body: pooled.takeSpareBody())
+        var status = 0
+        defer { pooled.keepSpareBody(sink.body, wipeBeforeUse: !(200..<300).contains(status)) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -139,7 +142,6 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw Self.error(for: code, detail: detail, sink: sink, limit: options.maxResponseBytes)
         }
-        var status = 0
         _ = slbcert_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
     }
@@ -175,18 +177,45 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 }
 
 /// An easy handle; only ever used by one thread at a time (it is out of the pool while in use).
-struct CurlHandle: @unchecked Sendable {
+/// It keeps the storage of its last answer's body for the next one: allocating and freeing a buffer
+/// the size of a describe answer each time made the heap give its pages back and fault them in again.
+final class CurlHandle: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
+    private var spareBody: [UInt8] = []
+    private var spareNeedsWipe = false
+    /// Larger buffers are not kept.
+    static let spareLimit = 1 << 20
+
+    init(pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+
+    /// An empty buffer, with the last answer's storage when nobody holds that answer any more.
+    func takeSpareBody() -> [UInt8] {
+        var body: [UInt8] = []
+        swap(&body, &spareBody)
+        // An error answer can quote what was signed: its bytes do not stay behind in a reused buffer.
+        if spareNeedsWipe { wipe(&body) }
+        body.removeAll(keepingCapacity: true)
+        return body
+    }
+
+    /// Keeps `body`'s storage (shared with the answer until the caller lets the answer go).
+    func keepSpareBody(_ body: [UInt8], wipeBeforeUse: Bool) {
+        spareBody = body.capacity <= Self.spareLimit ? body : []
+        spareNeedsWipe = wipeBeforeUse
+    }
 }
 
 /// Collects an answer's body and headers; refuses bodies over the limit.
 final class ResponseSink {
     let limit: Int
-    var body: [UInt8] = []
+    var body: [UInt8]
     var headers: [HTTPHeader] = []
     var overflowed = false
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, body: [UInt8] = []) {
+        self.limit = limit
+        self.body = body
+    }
 
     static let bodyCallback: slbcert_curl_write_fn = { data, size, count, userdata in
         guard let data, let userdata else { return 0 }
@@ -217,7 +246,12 @@ final class ResponseSink {
                 while valueStart < valueEnd, isBlank(line[valueStart]) { valueStart += 1 }
                 while valueEnd > valueStart, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
                 let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-                sink.headers.append(HTTPHeader(name, String(decoding: line[valueStart..<valueEnd], as: UTF8.self)))
+                let value = String(decoding: line[valueStart..<valueEnd], as: UTF8.self)
+                // The body arrives in pieces: room for all of it at once (never more than the limit) instead of regrowing.
+                if name == "content-length", let length = Int(value), length > 0 {
+                    sink.body.reserveCapacity(min(length, sink.limit))
+                }
+                sink.headers.append(HTTPHeader(name, value))
             }
         }
         return length
