@@ -62,4 +62,13 @@ enum CLIWording {
         }
         return error
     }
+
+    /// A finding's message with the flag that answers it, where one does.
+    static func message(of finding: Finding) -> String {
+        switch finding.code {
+        case .keyEncrypted: finding.message + " Pass the passphrase with --passphrase-file FILE (- reads standard input)."
+        case .keyPassphraseWrong: finding.message + " Check the --passphrase-file (one trailing newline is removed)."
+        default: finding.message
+        }
+    }
 }

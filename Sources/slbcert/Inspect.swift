@@ -22,9 +22,9 @@ struct BundleOptions: ParsableArguments {
     /// (exit 2) before credentials are even looked up, so a bad pair is exit 2 wherever it runs.
     func loadForSending(json: Bool) throws -> CertificateBundle {
         let bundle = try load(requireKey: true)
-        for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(warning.message)") }
+        for warning in bundle.warnings { Output.standardError("slbcert: warning \(warning.code.rawValue): \(CLIWording.message(of: warning))") }
         guard bundle.hasErrors else { return bundle }
-        for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(finding.message)") }
+        for finding in bundle.errors { Output.standardError("slbcert: error \(finding.code.rawValue): \(CLIWording.message(of: finding))") }
         if json {
             var error = SLBCertError(.validation, "The certificate bundle has errors; nothing was sent.")
             error.findings = bundle.errors
@@ -95,7 +95,7 @@ enum BundleReport {
             members.append(("PrivateKey", .null))
         }
         members.append(("Findings", .array(bundle.findings.map {
-            .object([("Severity", .string($0.severity.name)), ("Code", .string($0.code.rawValue)), ("Message", .string($0.message))])
+            .object([("Severity", .string($0.severity.name)), ("Code", .string($0.code.rawValue)), ("Message", .string(CLIWording.message(of: $0)))])
         })))
         members.append(("Uploadable", .bool(!bundle.hasErrors && bundle.key != nil)))
         return .object(members)
@@ -145,7 +145,7 @@ enum BundleReport {
             out += "No findings.\n"
         } else {
             out += "Findings:\n"
-            for finding in bundle.findings { out += "  \(finding.severity.name) \(finding.code.rawValue): \(finding.message)\n" }
+            for finding in bundle.findings { out += "  \(finding.severity.name) \(finding.code.rawValue): \(CLIWording.message(of: finding))\n" }
         }
         return out
     }

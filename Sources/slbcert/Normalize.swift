@@ -27,7 +27,7 @@ struct Normalize: ParsableCommand {
 
     func run() throws {
         let bundle = try bundleOptions.load(requireKey: true)
-        for finding in bundle.findings { Output.standardError("slbcert: \(finding.severity.name) \(finding.code.rawValue): \(finding.message)") }
+        for finding in bundle.findings { Output.standardError("slbcert: \(finding.severity.name) \(finding.code.rawValue): \(CLIWording.message(of: finding))") }
         guard !bundle.hasErrors, let chain = bundle.normalizedCertificatePEM, let key = bundle.normalizedPrivateKeyPEM else {
             throw Exit(status: .validation)
         }

@@ -34,7 +34,7 @@ enum Output {
                                          ("Hint", .string(error.hint))]
         if !error.findings.isEmpty {
             members.append(("Findings", .array(error.findings.map {
-                .object([("Severity", .string($0.severity.name)), ("Code", .string($0.code.rawValue)), ("Message", .string($0.message))])
+                .object([("Severity", .string($0.severity.name)), ("Code", .string($0.code.rawValue)), ("Message", .string(CLIWording.message(of: $0)))])
             })))
         }
         return .object(members)

@@ -102,14 +102,16 @@ def test_passphrase_file(cli, pki):
 def test_encrypted_key_without_passphrase(cli, pki):
     result = cli("inspect", "--cert", pki.fullchain, "--key", pki.key_pkcs8_encrypted, "--json")
     assert result.returncode == 2, result
-    assert "KEY_ENCRYPTED" in [f["Code"] for f in result.json()["Findings"]]
+    finding = next(f for f in result.json()["Findings"] if f["Code"] == "KEY_ENCRYPTED")
+    assert "--passphrase-file" in finding["Message"], finding
 
 
 def test_wrong_passphrase_from_stdin(cli, pki):
     result = cli("inspect", "--cert", pki.fullchain, "--key", pki.key_pkcs8_encrypted, "--passphrase-file", "-",
                  "--json", input="not the passphrase\n")
     assert result.returncode == 2, result
-    assert "KEY_PASSPHRASE_WRONG" in [f["Code"] for f in result.json()["Findings"]]
+    finding = next(f for f in result.json()["Findings"] if f["Code"] == "KEY_PASSPHRASE_WRONG")
+    assert "--passphrase-file" in finding["Message"], finding
     assert "not the passphrase" not in result.output
 
 

@@ -68,3 +68,24 @@ def test_help_offers_no_secret_option(cli, command):
     suspicious = {o for o in options if re.search(r"secret|token|password|access-key", o)}
     suspicious |= {o for o in options if "passphrase" in o and not o.endswith("-file")}
     assert not suspicious, f"options that would take a secret from argv: {suspicious}"
+
+
+def test_the_core_names_no_flag_of_the_cli(cli):
+    """The core's words are neutral: a flag is named only by the CLI's own wording layer."""
+    from pathlib import Path
+    flags = set()
+    for command in SUBCOMMANDS + ["check-expiry"]:
+        result = cli(command, "--help")
+        assert result.returncode == 0, result
+        flags.update(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", result.stdout))
+    flags -= {"--help", "--version"}
+    assert "--passphrase-file" in flags and "--region" in flags, sorted(flags)
+    core = Path(__file__).resolve().parents[2] / "Sources" / "SLBCert"
+    named = []
+    for source in sorted(core.rglob("*.swift")):
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            for literal in re.findall(r'"((?:[^"\\]|\\.)*)"', line):
+                for flag in re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", literal.replace("aliyun configure --profile", "")):
+                    if flag in flags:
+                        named.append(f"{source.relative_to(core)}:{number}: {flag}")
+    assert named == [], named

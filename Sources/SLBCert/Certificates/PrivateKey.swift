@@ -133,11 +133,11 @@ enum KeyParser {
         let encrypted = [.pkcs8Encrypted, .pkcs1Encrypted, .sec1Encrypted].contains(form)
         guard !encrypted || !(passphrase?.isEmpty ?? true) else {
             return .problem(Finding(.error, .keyEncrypted,
-                "The private key is encrypted. Give its passphrase (--passphrase-file), or decrypt it with: openssl pkey -in KEY -out KEY.plain"))
+                "The private key is encrypted. Give its passphrase, or decrypt it with: openssl pkey -in KEY -out KEY.plain"))
         }
         if encrypted, let passphrase, passphrase.count > maxPassphraseBytes {
             return .problem(Finding(.error, .keyPassphraseWrong,
-                "The passphrase is \(passphrase.count) bytes long; OpenSSL reads at most \(maxPassphraseBytes). Check the passphrase file."))
+                "The passphrase is \(passphrase.count) bytes long; OpenSSL reads at most \(maxPassphraseBytes). Check the passphrase."))
         }
 
         let handle: PrivateKeyHandle?
@@ -163,7 +163,7 @@ enum KeyParser {
         guard let handle else {
             if encrypted {
                 return .problem(Finding(.error, .keyPassphraseWrong,
-                    "The passphrase does not decrypt the private key. Check the passphrase file (a trailing newline is removed)."))
+                    "The passphrase does not decrypt the private key. Check the passphrase."))
             }
             return .problem(Finding(.error, .keyUnreadable,
                 "The private key could not be read (\(block.label)); it may be damaged or of an unsupported type."))
