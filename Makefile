@@ -26,11 +26,12 @@ PYTHON         := $(VENV)/bin/python
 
 # The static Swift runtime goes into the .so, so C and Python callers need no toolchain; the SONAME,
 # immediate binding and the version script (exports = the C API) make it an ordinary C library.
+# -z nodelete: dlclose() leaves it mapped, since threads of the host keep destructors that point into it.
 # SWIFTPM_BUILD_DIR gives SwiftPM its own scratch directory (the Debian build uses one).
 STRIP          ?= strip
 SCRATCH        := $(if $(SWIFTPM_BUILD_DIR),--scratch-path $(SWIFTPM_BUILD_DIR))
 SWIFT_RELEASE  := swift build -c release $(SCRATCH) -Xswiftc -static-stdlib --disable-local-rpath \
-                  -Xlinker -soname=libslbcert.so.$(SOVERSION) -Xlinker -z -Xlinker now \
+                  -Xlinker -soname=libslbcert.so.$(SOVERSION) -Xlinker -z -Xlinker now -Xlinker -z -Xlinker nodelete \
                   -Xlinker --version-script=$(CURDIR)/libslbcert.map
 SWIFT_BIN      = $(shell $(SWIFT_RELEASE) --show-bin-path)
 
@@ -125,6 +126,8 @@ test-c: deps lib
 	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
 	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) SLBCERT_TEST_FIXTURE=$(CURDIR)/Tests/c/deploy_fixture.py \
 	    $(VALGRIND) $(BUILD)/tests/test_deploy
+	$(CC) $(CWARN) -D_DEFAULT_SOURCE Tests/c/test_unload.c -o $(BUILD)/tests/test_unload -I include -ldl -lpthread
+	$(BUILD)/tests/test_unload $(CURDIR)/$(LIB)
 
 test-symbols: lib
 	Tests/check-library.sh $(LIB) include/slbcert.h

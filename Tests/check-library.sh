@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the built library is an ordinary C library: SONAME, no RUNPATH, immediate binding, no Swift
-# runtime dependency, and exports exactly the functions the header declares.
+# runtime dependency, never unloaded, and exports exactly the functions the header declares.
 set -euo pipefail
 lib="$1"; header="$2"
 fail=0
@@ -10,6 +10,9 @@ dynamic=$(readelf -d "$lib")
 check "SONAME is libslbcert.so.1" 'grep -q "SONAME.*\[libslbcert.so.1\]" <<<"$dynamic"'
 check "no RPATH/RUNPATH" '! grep -qE "RPATH|RUNPATH" <<<"$dynamic"'
 check "immediate binding (-z now)" 'grep -qE "BIND_NOW|FLAGS_1.*NOW" <<<"$dynamic"'
+# The static Swift runtime and OpenSSL keep thread-local destructors: an unloaded copy would leave
+# them pointing at unmapped code, so dlclose() must never unmap it (Tests/c/test_unload.c).
+check "never unloaded (-z nodelete)" 'grep -qE "FLAGS_1.*NODELETE" <<<"$dynamic"'
 check "no Swift library among the dependencies" '! ldd "$lib" | grep -qi swift'
 
 exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sed 's/@.*//' | sort -u)
