@@ -37,7 +37,7 @@
  * log line. What the library holds of them (the key and passphrase inputs, the normalised key, the
  * AccessKeySecret and STS token, signed requests and their C strings) lives on pages of its own that
  * are marked MADV_DONTDUMP, so a core dump of the host process leaves them out, and is wiped
- * (OPENSSL_cleanse) when released. Not covered: OpenSSL's own transient copies while it decodes a
+ * (explicit_bzero) when released. Not covered: OpenSSL's own transient copies while it decodes a
  * key, the short-lived copy of the key that goes into the request body (wiped after sending, but on
  * the ordinary heap), the caller's own buffers, swap, and anything that can read this process's
  * memory while it runs (a debugger, /proc/PID/mem as the same user or root).
