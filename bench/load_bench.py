@@ -4,8 +4,8 @@
 One run of this script:
   1. builds examples/c/upload against the build tree (`make lib` first), as a user builds it (pkg-config,
      its Makefile, RPATH=1);
-  2. writes a chain (leaf + intermediate, RSA-2048) and its key, and the emulator's TLS files, to a temp dir;
-  3. starts the emulator on 127.0.0.1, a free port, HTTPS, a temp data dir (bounded start-up wait);
+  2. writes a chain (leaf + intermediate, RSA-2048) and its key from the shared test PKI, to a temp dir;
+  3. starts the emulator with the shared launcher: 127.0.0.1, a free port, HTTPS, a temp data dir;
   4. runs each client once per round, three rounds, the emulator reset before each run, and takes its
      peak resident set as GNU time(1) reports it (%M, ru_maxrss: the whole process, libraries included):
        examples/c/upload CHAIN KEY: the duplicate-safe upload (a describe, then the upload), settings from
@@ -23,20 +23,22 @@ import argparse
 import os
 import shlex
 import shutil
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
+try:
+    import slbcert_emulator.testing  # noqa: F401
+except ImportError:  # not installed: the repository's copy
+    sys.path.insert(0, str(REPO / "emulator"))
+from slbcert_emulator.testing import Emulator, without_proxies  # noqa: E402
+
 AK, SECRET, REGION = "LTAI5tLoadBenchKey0001", "load-bench-secret-not-a-real-one", "cn-hangzhou"
-START_TIMEOUT, STOP_TIMEOUT, RUN_TIMEOUT = 30, 10, 120  # seconds
+RUN_TIMEOUT = 120  # seconds
 
 SDK_UPLOAD = """
 import sys
@@ -53,11 +55,9 @@ assert answer.body.server_certificate_id, answer
 
 
 def child_env(extra=None):
-    """Everything is on 127.0.0.1: no proxy of the environment may get in the way."""
-    env = {k: v for k, v in os.environ.items()
-           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "alibaba_cloud_ca_bundle")
-           and not k.startswith("ALIBABA_CLOUD_") and not k.startswith("SLBCERT_")}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    """Everything is on 127.0.0.1: no proxy, and no setting of this shell, may get in the way."""
+    env = {k: v for k, v in without_proxies().items()
+           if not k.startswith("ALIBABA_CLOUD_") and not k.startswith("SLBCERT_")}
     env.update(extra or {})
     return env
 
@@ -70,46 +70,6 @@ def peak_rss_kib(command, env):
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT)
         lines = [line for line in report.read().splitlines() if line.strip().isdigit()]
         return completed.returncode, int(lines[-1]) if lines else -1, completed.stdout.decode(errors="replace")
-
-
-class Emulator:
-    def __init__(self, work, tls_dir):
-        self.work, self.tls_dir, self.proc, self.url = work, tls_dir, None, None
-        context = ssl.create_default_context(cafile=str(tls_dir / "ca.pem"))
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                                  urllib.request.HTTPSHandler(context=context))
-
-    def start(self):
-        data = self.work / "emulator-data"
-        data.mkdir()
-        self.command = [sys.executable, "-m", "slbcert_emulator", "--host", "127.0.0.1", "--port", "0",
-                        "--data-dir", str(data), "--access-key", f"{AK}:{SECRET}",
-                        "--tls-cert", str(self.tls_dir / "server.pem"), "--tls-key", str(self.tls_dir / "server-key.pem")]
-        with open(self.work / "emulator-stderr.txt", "wb") as stderr:
-            self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=stderr, env=child_env())
-        line = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        if not line or not line[0].strip().startswith(b"https://"):
-            self.stop()
-            raise SystemExit(f"load_bench: the emulator printed no HTTPS URL within {START_TIMEOUT} s: "
-                             + (self.work / "emulator-stderr.txt").read_text(errors="replace"))
-        self.url = line[0].decode().strip()
-
-    def reset(self):
-        request = urllib.request.Request(f"{self.url}/_emulator/reset", method="POST", data=b"")
-        with self.opener.open(request, timeout=30) as answer:
-            answer.read()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
 
 
 def main():
@@ -130,14 +90,13 @@ def main():
     emulator = None
     rows = {}
     try:
-        tls_dir, certs = work / "tls", work / "certs"
+        certs = work / "certs"
         certs.mkdir()
-        subprocess.run([sys.executable, "-m", "slbcert_emulator.devcerts", "--out", str(tls_dir)], check=True,
-                       capture_output=True)
-        write_certificates(certs, 1)
-        chain, key, ca = certs / "leaf-000.pem", certs / "key.pem", tls_dir / "ca.pem"
-        emulator = Emulator(work, tls_dir)
+        key = Path(write_certificates(work / "pki", certs, 1))
+        chain = certs / "leaf-000.pem"
+        emulator = Emulator(work / "emulator", access_keys=[(AK, SECRET)], region=REGION)
         emulator.start()
+        ca = emulator.ca_file
         home = work / "home"
         home.mkdir()
         example_env = child_env({"HOME": str(home), "ALIBABA_CLOUD_ACCESS_KEY_ID": AK,
