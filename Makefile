@@ -46,7 +46,7 @@ SIGNING_VECTORS := Tests/SLBCertTests/Fixtures/signing-vectors.json
 
 .PHONY: all lib cli completions deps deps-build install uninstall test test-swift test-c test-symbols test-install \
         test-emulator \
-        test-python test-example test-cli emulator demo bench bench-load bench-sign bench-client bench-parse clean
+        test-python test-example test-cli emulator demo bench test-bench-smoke bench-load bench-sign bench-client bench-parse clean
 
 all: lib cli completions
 
@@ -110,7 +110,7 @@ uninstall:
 
 # ---------------------------------------------------------------------------------------------- tests
 test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator test-python test-example test-cli \
-      test-fuzz-smoke test-install test-deb
+      test-fuzz-smoke test-bench-smoke test-install test-deb
 	@echo "make test: all suites passed"
 
 test-swift: deps
@@ -159,6 +159,16 @@ demo: deps all
 # ---------------------------------------------------------------------------------------------- benchmarks
 bench: bench-load bench-sign bench-client bench-parse
 
+# The figures of the README come from the defaults; the *_BENCH_ARGS make a run shorter.
+LOAD_BENCH_ARGS   ?=
+SIGN_BENCH_ARGS   ?=
+CLIENT_BENCH_ARGS ?=
+
+# Every benchmark, as short as it goes: proves they still build and run (make test); no figure is judged.
+test-bench-smoke:
+	$(MAKE) --no-print-directory bench LOAD_BENCH_ARGS="--rounds 1" SIGN_BENCH_ARGS="--seconds 0.05" \
+	    CLIENT_BENCH_ARGS="--uploads 3 --describes 3" BENCH_SECONDS=0.05
+
 # The stripped library a package installs, how long a C program waits to load it and make a call,
 # and the peak memory of the C example's upload against the emulator, beside curl's and the SDK's.
 bench-load: deps lib
@@ -167,16 +177,16 @@ bench-load: deps lib
 	@echo "stripped size: $$(stat -c %s $(BUILD)/bench/libslbcert.so.1) bytes ($(BUILD)/bench/libslbcert.so.1)"
 	$(CC) -O2 -std=c11 bench/bench_load.c -o $(BUILD)/bench/bench_load -ldl
 	$(BUILD)/bench/bench_load $(CURDIR)/$(BUILD)/bench/libslbcert.so.1 21
-	$(PYTHON) bench/load_bench.py
+	$(PYTHON) bench/load_bench.py $(LOAD_BENCH_ARGS)
 
 bench-client: deps lib
-	$(PYTHON) bench/client_bench.py
+	$(PYTHON) bench/client_bench.py $(CLIENT_BENCH_ARGS)
 
 bench-sign: deps lib
 	@mkdir -p $(BUILD)/bench
 	$(CC) -O2 -std=c11 bench/bench_sign.c -o $(BUILD)/bench/bench_sign $$($(PKG_BUILD) pkg-config --cflags --libs slbcert) \
 	    -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
-	$(PYTHON) bench/sign_bench.py --extra $(BUILD)/bench/bench_sign
+	$(PYTHON) bench/sign_bench.py --extra $(BUILD)/bench/bench_sign $(SIGN_BENCH_ARGS)
 
 # Bundles parsed and checked per CPU second: the C API against python-cryptography doing the same work,
 # and the floor (the OpenSSL operations the checks cannot avoid). BENCH_SECONDS: CPU seconds per row.

@@ -9,8 +9,9 @@ want="${1:-test}"
 packages=(libssl-dev libcurl4-openssl-dev pkg-config python3-venv)
 case "$want" in
   # abigail-tools: abidw/abidiff for the ABI check (mk/abi.mk); doxygen: `make docs` (mk/docs.mk);
-  # zsh, fish: the completion tests load the generated scripts into them (Tests/cli/test_completion.py).
-  test) packages+=(valgrind openssl abigail-tools doxygen zsh fish) ;;
+  # zsh, fish: the completion tests load the generated scripts into them (Tests/cli/test_completion.py);
+  # time, curl: bench-load reads peak RSS from GNU time and compares with the curl CLI.
+  test) packages+=(valgrind openssl abigail-tools doxygen zsh fish time curl) ;;
   docs) packages+=(doxygen) ;;
   deb)  packages+=(debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools python3-cryptography
                   help2man git pkgconf dpkg-dev lintian gcc libc6-dev openssl doxygen) ;;
