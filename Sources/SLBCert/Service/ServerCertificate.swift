@@ -39,7 +39,7 @@ public struct ServerCertificate: Sendable, Equatable {
     /// Reads one certificate object of an Upload or Describe answer; unknown fields are ignored.
     /// One pass over the members with a switch: looking each field up by name would compare every
     /// name with every member (about 58k string comparisons for a describe of 200 certificates).
-    init(json: JSON, requestId: String) {
+    package init(json: JSON, requestId: String) {
         self.requestId = requestId
         guard case .object(let members) = json else { return }
         for (key, value) in members {
@@ -177,7 +177,7 @@ public struct ServerCertificate: Sendable, Equatable {
     }
 
     /// The service wraps lists as {"Name": [...]}; a missing or empty wrapper is an empty list.
-    static func list(_ wrapper: JSON?, _ name: String) -> [JSON] {
+    package static func list(_ wrapper: JSON?, _ name: String) -> [JSON] {
         guard let wrapper else { return [] }
         if let direct = wrapper.array { return direct }
         return wrapper[name]?.array ?? []

@@ -6,8 +6,9 @@
 // 2. the body is the answer to a DescribeServerCertificates call (HTTP 200) and to a
 //    SetServerCertificateName call (an HTTP status chosen by the body's length), through SLBClient with a
 //    transport that returns it: ServiceAnswer.decode and ServerCertificate(json:) run as in a real call.
-//    A 2xx JSON document without a Code is a success with one certificate per item of its list; anything
-//    else is a service or protocol error with a message; no error and no log line holds the secret.
+//    A 2xx JSON document without a Code is a success with one certificate per item of its list, equal to
+//    what the JSON tree gives (the client reads answers straight from their bytes); anything else is a
+//    service or protocol error with a message; no error and no log line holds the secret.
 import FuzzSupport
 import SLBCert
 
@@ -45,10 +46,16 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let log = LogLines()
     let describeClient = client(status: 200, body: body, log: log)
     do {
-        let (certificates, _) = try describeClient.describe()
+        let (certificates, requestId) = try describeClient.describe()
         guard let parsed, parsed["Code"] == nil else { Fuzz.fail("describe succeeded on an answer that is not JSON without Code") }
         Fuzz.check(certificates.count == listCount(parsed["ServerCertificates"], "ServerCertificate"),
                    "describe returned \(certificates.count) certificates for a list of another length")
+        // The client reads answers straight from their bytes; the tree must give the same certificates.
+        let treeRequestId = parsed["RequestId"]?.string ?? ""
+        let fromTree = ServerCertificate.list(parsed["ServerCertificates"], "ServerCertificate")
+            .map { ServerCertificate(json: $0, requestId: treeRequestId) }
+        Fuzz.check(requestId == treeRequestId, "describe's RequestId \(requestId) is not the tree's \(treeRequestId)")
+        Fuzz.check(certificates == fromTree, "describe read other certificates than the JSON tree gives")
         for certificate in certificates { _ = certificate.json.serialized() }
     } catch {
         check(error, secretGiven: secretGiven)
