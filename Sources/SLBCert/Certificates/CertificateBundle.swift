@@ -204,7 +204,7 @@ private struct BundleParser {
                     add(.error, .malformedDER, "Certificate \(certificateNumber) decodes but is not a valid X.509 certificate.")
                     continue
                 }
-                if !seen.insert(Digest.sha256(der)).inserted {
+                if !seen.insert(certificate.sha256).inserted {
                     add(.warning, .duplicateCertificate, "Certificate \(certificateNumber) (\(describe(certificate))) appears more than once; the copy was dropped.")
                     continue
                 }

@@ -41,6 +41,8 @@ enum OpenSSLContexts {
 final class X509Certificate {
     let pointer: OpaquePointer
     let der: [UInt8]
+    /// The DER's SHA-256, computed once: the duplicate check and the SHA-256 fingerprint both need it.
+    let sha256: [UInt8]
     /// The public key, built once from the SubjectPublicKeyInfo; nil when OpenSSL cannot read it.
     let publicKey: OpaquePointer?
     /// X509_get_extension_flags: basicConstraints, keyUsage presence, proxy, and whether the
@@ -66,6 +68,7 @@ final class X509Certificate {
         guard consumed == der.count else { X509_free(parsed); ERR_clear_error(); return nil }
         pointer = parsed
         self.der = der
+        sha256 = Digest.sha256(der)
         self.work = work
         parsedInDefaultContext = context == nil
         // Computes OpenSSL's extension cache; in the structure-only context its SHA-1 fingerprint step
@@ -237,7 +240,7 @@ final class X509Certificate {
         let names = Self.oneLine(X509_get_subject_name(pointer), X509_get_issuer_name(pointer))
         return CertificateInfo(
             fingerprint: Hex.encode(Digest.sha1(der), separator: ":"),
-            fingerprintSHA256: Hex.encode(Digest.sha256(der), separator: ":"),
+            fingerprintSHA256: Hex.encode(sha256, separator: ":"),
             commonName: commonName(),
             subject: names.subject,
             issuer: names.issuer,
