@@ -16,58 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/time.h>
-#include <time.h>
 
-struct clock_pair { double cpu, user, sys, wall; };
-
-static struct clock_pair now(void) {
-    struct rusage u;
-    struct timespec t;
-    getrusage(RUSAGE_SELF, &u);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    struct clock_pair c;
-    c.user = (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6;
-    c.sys = (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
-    c.cpu = c.user + c.sys;
-    c.wall = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-    return c;
-}
-
-static struct clock_pair since(struct clock_pair start) {
-    struct clock_pair end = now(), d;
-    d.cpu = end.cpu - start.cpu;
-    d.user = end.user - start.user;
-    d.sys = end.sys - start.sys;
-    d.wall = end.wall - start.wall;
-    return d;
-}
-
-static char *read_file(const char *path, size_t *length) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *out = malloc((size_t)n + 1);
-    if (!out || fread(out, 1, (size_t)n, f) != (size_t)n) { perror(path); exit(2); }
-    out[n] = '\0';
-    fclose(f);
-    *length = (size_t)n;
-    return out;
-}
+#include "bench_support.h"
 
 static int failed(const char *what, long index, int status) {
     fprintf(stderr, "bench_client: %s #%ld failed: %s (%s): %s [code %s, http %d, request %s]\n", what, index,
             slbcert_strerror(status), slbcert_error_name(status), slbcert_last_error_message(),
             slbcert_last_error_service_code(), slbcert_last_error_http_status(), slbcert_last_error_request_id());
     return 1;
-}
-
-static void print_clock(const char *name, struct clock_pair c) {
-    printf("\"%s_cpu_s\": %.6f, \"%s_user_s\": %.6f, \"%s_sys_s\": %.6f, \"%s_wall_s\": %.6f, ",
-           name, c.cpu, name, c.user, name, c.sys, name, c.wall);
 }
 
 int main(int argc, char **argv) {

@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/time.h>
+
+#include "bench_support.h"
 
 static const char *AK = "LTAI5tBenchmarkKeyId", *SECRET = "BenchmarkSecretBenchmarkSecret";
 static const char *HOST = "slb.aliyuncs.com";
@@ -42,39 +42,6 @@ static char *pem(const char *label, size_t size, unsigned *seed) {
     }
     sprintf(p, "-----END %s-----\n", label);
     return out;
-}
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *out = malloc((size_t)n + 1);
-    if (fread(out, 1, (size_t)n, f) != (size_t)n) { perror(path); exit(2); }
-    out[n] = '\0';
-    fclose(f);
-    return out;
-}
-
-/* ------------------------------------------------------------------------------------ CPU time */
-static double cpu_seconds(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-/* Calls step() in batches of 50 until `seconds` of CPU time have passed; returns calls per CPU second. */
-static double rate(int (*step)(void *), void *ctx, double seconds) {
-    for (int i = 0; i < 20; i++) if (step(ctx)) return -1; /* warm up */
-    long calls = 0;
-    double start = cpu_seconds(), elapsed = 0;
-    while (elapsed < seconds) {
-        for (int i = 0; i < 50; i++) if (step(ctx)) return -1;
-        calls += 50;
-        elapsed = cpu_seconds() - start;
-    }
-    return (double)calls / elapsed;
 }
 
 /* ------------------------------------------------------------------------------------ slbcert */
@@ -169,8 +136,8 @@ int main(int argc, char **argv) {
     }
     char *chain, *key;
     if (chain_path && key_path) {
-        chain = read_file(chain_path);
-        key = read_file(key_path);
+        chain = read_file(chain_path, NULL);
+        key = read_file(key_path, NULL);
     } else {
         unsigned seed = 7;
         char *a = pem("CERTIFICATE", 3000, &seed), *b = pem("CERTIFICATE", 1000, &seed);
@@ -232,9 +199,9 @@ int main(int argc, char **argv) {
 
     int failed = 0;
     double r;
-    if ((r = rate(sign_step, &v1, seconds)) < 0) failed = 1; else printf("slbcert C API V1 (slbcert_sign) %.0f\n", r);
+    if ((r = rate(sign_step, &v1, seconds, 50)) < 0) failed = 1; else printf("slbcert C API V1 (slbcert_sign) %.0f\n", r);
     fflush(stdout);
-    if ((r = rate(sign_step, &v3, seconds)) < 0) failed = 1; else printf("slbcert C API V3 (slbcert_sign) %.0f\n", r);
+    if ((r = rate(sign_step, &v3, seconds, 50)) < 0) failed = 1; else printf("slbcert C API V3 (slbcert_sign) %.0f\n", r);
     fflush(stdout);
 
     if (load_libcrypto() == 0) {
@@ -246,9 +213,9 @@ int main(int argc, char **argv) {
         struct floor_ctx f1 = {v1_key, (int)secret_len + 1, s1, strlen(s1), NULL, 0, {0}};
         struct floor_ctx f3 = {SECRET, (int)secret_len, s3, strlen(s3), slbcert_signed_request_body(r3),
                                slbcert_signed_request_body_length(r3), {0}};
-        printf("native floor V1 (OpenSSL HMAC-SHA1 over the string-to-sign) %.0f\n", rate(floor_v1_step, &f1, seconds));
+        printf("native floor V1 (OpenSSL HMAC-SHA1 over the string-to-sign) %.0f\n", rate(floor_v1_step, &f1, seconds, 50));
         printf("native floor V3 (OpenSSL SHA-256 body + canonical request, HMAC-SHA256) %.0f\n",
-               rate(floor_v3_step, &f3, seconds));
+               rate(floor_v3_step, &f3, seconds, 50));
         free(v1_key);
     } else {
         failed = 1;

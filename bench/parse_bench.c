@@ -33,8 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/time.h>
+
+#include "bench_support.h"
 
 #define MAX_CERTS 8
 #define MAX_ROWS 64
@@ -42,40 +42,6 @@
 static void *must(void *p) {
     if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
     return p;
-}
-
-static char *read_file(const char *path, size_t *length) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *out = must(malloc((size_t)n + 1));
-    if (fread(out, 1, (size_t)n, f) != (size_t)n) { perror(path); exit(2); }
-    out[n] = '\0';
-    fclose(f);
-    if (length) *length = (size_t)n;
-    return out;
-}
-
-/* ------------------------------------------------------------------------------------ CPU time */
-static double cpu_seconds(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-/* Calls step() in batches of 20 until `seconds` of CPU time have passed; returns calls per CPU second. */
-static double rate(int (*step)(void *), void *ctx, double seconds) {
-    for (int i = 0; i < 10; i++) if (step(ctx)) return -1; /* warm up */
-    long calls = 0;
-    double start = cpu_seconds(), elapsed = 0;
-    while (elapsed < seconds) {
-        for (int i = 0; i < 20; i++) if (step(ctx)) return -1;
-        calls += 20;
-        elapsed = cpu_seconds() - start;
-    }
-    return (double)calls / elapsed;
 }
 
 /* ------------------------------------------------------------------------------------ one row */
@@ -385,7 +351,7 @@ int main(int argc, char **argv) {
                    r->chain_len, r->key_len, r->iterations);
         else
             printf("# %s: %d certificate(s), chain %zu bytes, key %zu bytes\n", r->label, r->count, r->chain_len, r->key_len);
-        double a = rate(slbcert_step, r, seconds), b = rate(floor_step, r, seconds), c = rate(floor_der_step, r, seconds);
+        double a = rate(slbcert_step, r, seconds, 20), b = rate(floor_step, r, seconds, 20), c = rate(floor_der_step, r, seconds, 20);
         if (a < 0 || b < 0 || c < 0) failed = 1;
         printf("slbcert\t%s\t%.0f\nfloor\t%s\t%.0f\nfloor+der\t%s\t%.0f\n", r->label, a, r->label, b, r->label, c);
         fflush(stdout);

@@ -1,0 +1,79 @@
+/* What the C benchmarks share: reading an input file, CPU and wall clocks, and a rate loop.
+ * Every figure is CPU time of this process (getrusage RUSAGE_SELF, user + sys), so load from other
+ * processes distorts it less than wall time would. Header-only; each program includes it once. */
+#ifndef SLBCERT_BENCH_SUPPORT_H
+#define SLBCERT_BENCH_SUPPORT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <time.h>
+
+/* The whole file, NUL-terminated; its length into *length when length is not NULL. Exits 2 on failure. */
+static inline char *read_file(const char *path, size_t *length) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); exit(2); }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *out = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!out || fread(out, 1, (size_t)n, f) != (size_t)n) { perror(path); exit(2); }
+    out[n] = '\0';
+    fclose(f);
+    if (length) *length = (size_t)n;
+    return out;
+}
+
+static inline double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* Calls step() `batch` times to warm up, then in batches until `seconds` of CPU time have passed;
+ * returns calls per CPU second, or -1 when a step fails (returns non-zero). */
+static inline double rate(int (*step)(void *), void *ctx, double seconds, int batch) {
+    for (int i = 0; i < batch; i++) if (step(ctx)) return -1;
+    long calls = 0;
+    double start = cpu_seconds(), elapsed = 0;
+    while (elapsed < seconds) {
+        for (int i = 0; i < batch; i++) if (step(ctx)) return -1;
+        calls += batch;
+        elapsed = cpu_seconds() - start;
+    }
+    return (double)calls / elapsed;
+}
+
+/* CPU (user, sys and their sum) and monotonic wall time, for loops timed as a whole. */
+struct clock_pair { double cpu, user, sys, wall; };
+
+static inline struct clock_pair now(void) {
+    struct rusage u;
+    struct timespec t;
+    getrusage(RUSAGE_SELF, &u);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    struct clock_pair c;
+    c.user = (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6;
+    c.sys = (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+    c.cpu = c.user + c.sys;
+    c.wall = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return c;
+}
+
+static inline struct clock_pair since(struct clock_pair start) {
+    struct clock_pair end = now(), d;
+    d.cpu = end.cpu - start.cpu;
+    d.user = end.user - start.user;
+    d.sys = end.sys - start.sys;
+    d.wall = end.wall - start.wall;
+    return d;
+}
+
+/* One clock as JSON members: "NAME_cpu_s", "NAME_user_s", "NAME_sys_s", "NAME_wall_s". */
+static inline void print_clock(const char *name, struct clock_pair c) {
+    printf("\"%s_cpu_s\": %.6f, \"%s_user_s\": %.6f, \"%s_sys_s\": %.6f, \"%s_wall_s\": %.6f, ",
+           name, c.cpu, name, c.user, name, c.sys, name, c.wall);
+}
+
+#endif
