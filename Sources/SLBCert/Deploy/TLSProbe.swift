@@ -132,7 +132,7 @@ enum TLSProbe {
 
     private static func openSSLText() -> String {
         let code = ERR_get_error()
-        _ = drainOpenSSLErrors()
+        ERR_clear_error()  // the first error says it; the rest are its causes
         guard code != 0 else { return "the peer ended the handshake" }
         var text = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &text, text.count)
