@@ -118,7 +118,10 @@ def main(argv=None):
                                daemon=True)
     serving.start()
     print(server.base_url, flush=True)
-    stop.wait()
+    # Waiting with a timeout: Python runs signal handlers on the main thread only, and a signal the
+    # kernel hands to another thread does not wake a main thread blocked in an endless wait.
+    while not stop.wait(0.2):
+        pass
     server.shutdown()
     server.server_close()
     emulator.close()

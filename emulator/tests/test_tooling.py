@@ -260,6 +260,24 @@ def test_serve_stops_on_sigterm_and_on_eof(tmp_path):
     lifeline.stdout.close()
 
 
+def test_the_emulator_stops_on_a_sigterm_the_kernel_hands_to_another_thread(tmp_path):
+    # A process-directed signal may land on any thread; Python runs the handler on the main thread
+    # only, so a main thread parked in an endless wait would never see it. tgkill() aims SIGTERM at
+    # each non-main thread in turn, as the kernel may.
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    SYS_tgkill = 234  # x86-64
+    emulator = Emulator(tmp_path / "data", tls=False).start()
+    try:
+        pid = emulator.process.pid
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+        assert threads, "the emulator runs its server on threads of its own"
+        assert libc.syscall(SYS_tgkill, pid, threads[0], signal.SIGTERM) == 0, ctypes.get_errno()
+        assert emulator.process.wait(10) == 0
+    finally:
+        emulator.stop()
+
+
 def _block_stop_signals():
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
 
