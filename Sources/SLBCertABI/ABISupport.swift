@@ -138,15 +138,38 @@ func pairs(_ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ values: UnsafePointe
 /// zero, which means "the default"). `sizes[v - 1]` is the size of version v.
 func readOptions<T>(_ pointer: UnsafePointer<T>, name: String, sizes: [Int]) throws(SLBCertError) -> T {
     let version = UnsafeRawPointer(pointer).load(as: UInt32.self)
-    guard version >= 1, Int(version) <= sizes.count else {
-        throw SLBCertError(.invalidArgument, "\(name).version is \(version); this library knows versions 1 to \(sizes.count). Initialise the struct with its _INIT macro or _init() function.")
-    }
+    try checkVersion(version, current: Int32(sizes.count), name: name)
     let value = UnsafeMutablePointer<T>.allocate(capacity: 1)
     defer { value.deallocate() }
     let raw = UnsafeMutableRawPointer(value)
     raw.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)
     raw.copyMemory(from: UnsafeRawPointer(pointer), byteCount: min(sizes[Int(version) - 1], MemoryLayout<T>.size))
     return value.pointee
+}
+
+/// What an `_init()` function of a versioned options struct writes: `fresh` (its defaults, with the
+/// version set), no further than the declared version's size, since an older caller's struct ends there.
+func writeOptions<T>(_ fresh: T, to pointer: UnsafeMutablePointer<T>?, name: String, sizes: [Int]) throws(SLBCertError) {
+    guard let pointer else { throw invalid("options is NULL.") }
+    let version = withUnsafeBytes(of: fresh) { $0.load(as: UInt32.self) }
+    try checkVersion(version, current: Int32(sizes.count), name: name)
+    withUnsafeBytes(of: fresh) { bytes in
+        UnsafeMutableRawPointer(pointer).copyMemory(from: bytes.baseAddress!, byteCount: sizes[Int(version) - 1])
+    }
+}
+
+/// What an `_option_range()` function answers: the default and range of the setting whose C field is `field`.
+func writeRange<Setting: RangedSetting & CaseIterable>(of _: Setting.Type, field: UnsafePointer<CChar>?,
+                                                       _ defaultValue: UnsafeMutablePointer<Int>?,
+                                                       _ minimum: UnsafeMutablePointer<Int>?, _ maximum: UnsafeMutablePointer<Int>?,
+                                                       notFound: (String) -> String) throws(SLBCertError) {
+    guard let name = string(field) else { throw invalid("field is NULL.") }
+    guard let setting = Setting.allCases.first(where: { CWording.fields[$0.rawValue] == name }) else {
+        throw invalid(notFound(name))
+    }
+    defaultValue?.pointee = setting.defaultValue
+    minimum?.pointee = setting.range.lowerBound
+    maximum?.pointee = setting.range.upperBound
 }
 
 /// Checks an options struct's version field.

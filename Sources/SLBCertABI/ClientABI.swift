@@ -80,14 +80,9 @@ private struct CLogSink: @unchecked Sendable {
 @c @implementation
 public func slbcert_client_options_init(_ options: UnsafeMutablePointer<slbcert_client_options>?, _ version: UInt32) -> Int32 {
     withStatus { () throws(SLBCertError) in
-        guard let options else { throw invalid("options is NULL.") }
-        try checkVersion(version, current: SLBCERT_CLIENT_OPTIONS_VERSION, name: "slbcert_client_options")
         var fresh = slbcert_client_options()
         fresh.version = version
-        // A caller of an older version has only that version's fields: write no further.
-        withUnsafeBytes(of: &fresh) { bytes in
-            UnsafeMutableRawPointer(options).copyMemory(from: bytes.baseAddress!, byteCount: clientOptionsSizes[Int(version) - 1])
-        }
+        try writeOptions(fresh, to: options, name: "slbcert_client_options", sizes: clientOptionsSizes)
     }
 }
 
@@ -95,13 +90,9 @@ public func slbcert_client_options_init(_ options: UnsafeMutablePointer<slbcert_
 public func slbcert_client_option_range(_ field: UnsafePointer<CChar>?, _ default_value: UnsafeMutablePointer<Int>?,
                                         _ minimum: UnsafeMutablePointer<Int>?, _ maximum: UnsafeMutablePointer<Int>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
-        guard let name = string(field) else { throw invalid("field is NULL.") }
-        guard let setting = ClientSetting.allCases.first(where: { CWording.fields[$0.rawValue] == name }) else {
-            throw invalid("\"\(name)\" is not a numeric field of slbcert_client_options.")
+        try writeRange(of: ClientSetting.self, field: field, default_value, minimum, maximum) {
+            "\"\($0)\" is not a numeric field of slbcert_client_options."
         }
-        default_value?.pointee = setting.defaultValue
-        minimum?.pointee = setting.range.lowerBound
-        maximum?.pointee = setting.range.upperBound
     }
 }
 

@@ -141,13 +141,9 @@ private func deployOptions(_ pointer: UnsafePointer<slbcert_deploy_options>?) th
 @c @implementation
 public func slbcert_deploy_options_init(_ options: UnsafeMutablePointer<slbcert_deploy_options>?, _ version: UInt32) -> Int32 {
     withStatus { () throws(SLBCertError) in
-        guard let options else { throw invalid("options is NULL.") }
-        try checkVersion(version, current: SLBCERT_DEPLOY_OPTIONS_VERSION, name: "slbcert_deploy_options")
         var fresh = slbcert_deploy_options()
         fresh.version = version
-        withUnsafeBytes(of: &fresh) { bytes in
-            UnsafeMutableRawPointer(options).copyMemory(from: bytes.baseAddress!, byteCount: deployOptionsSizes[Int(version) - 1])
-        }
+        try writeOptions(fresh, to: options, name: "slbcert_deploy_options", sizes: deployOptionsSizes)
     }
 }
 
@@ -155,13 +151,9 @@ public func slbcert_deploy_options_init(_ options: UnsafeMutablePointer<slbcert_
 public func slbcert_deploy_option_range(_ field: UnsafePointer<CChar>?, _ default_value: UnsafeMutablePointer<Int>?,
                                         _ minimum: UnsafeMutablePointer<Int>?, _ maximum: UnsafeMutablePointer<Int>?) -> Int32 {
     withStatus { () throws(SLBCertError) in
-        guard let name = string(field) else { throw invalid("field is NULL.") }
-        guard let setting = DeploySetting.allCases.first(where: { CWording.fields[$0.rawValue] == name }) else {
-            throw invalid("\"\(name)\" is not a time budget of slbcert_deploy_options.")
+        try writeRange(of: DeploySetting.self, field: field, default_value, minimum, maximum) {
+            "\"\($0)\" is not a time budget of slbcert_deploy_options."
         }
-        default_value?.pointee = setting.defaultValue
-        minimum?.pointee = setting.range.lowerBound
-        maximum?.pointee = setting.range.upperBound
     }
 }
 
