@@ -1,8 +1,9 @@
 /* The slbcert side of bench/client_bench.py: uploads and describes through the public C API with one
  * slbcert_client on one thread, and the CPU time (getrusage RUSAGE_SELF, user + sys) of each loop.
  *
- * Usage: bench_client --endpoint URL --ca FILE --access-key-id ID --secret SECRET --region REGION
+ * Usage: bench_client --endpoint URL --ca FILE --access-key-id ID --region REGION
  *                     --certs DIR --count N --key FILE [--describes M] [--ensure] [--signature v1|v3]
+ *   The AccessKeySecret comes from ALIBABA_CLOUD_ACCESS_KEY_SECRET (no secret in argv).
  *   DIR holds leaf-000.pem .. leaf-(N-1).pem (each a chain, leaf first); FILE is their shared key.
  *   The bundles are parsed before the clock starts (that CPU is reported apart, as parse_cpu_s).
  *   Without --ensure each upload sets options.no_ensure = 1: one UploadServerCertificate request, as
@@ -27,31 +28,13 @@ static int failed(const char *what, long index, int status) {
 }
 
 int main(int argc, char **argv) {
-    const char *endpoint = NULL, *ca = NULL, *ak = NULL, *secret = NULL, *region = NULL, *dir = NULL, *key_path = NULL;
-    long count = 0, describes = 0;
-    int ensure = 0, signature = SLBCERT_SIGNATURE_V1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--ensure")) { ensure = 1; continue; }
-        if (!v) { fprintf(stderr, "bench_client: %s needs a value\n", a); return 2; }
-        i++;
-        if (!strcmp(a, "--endpoint")) endpoint = v;
-        else if (!strcmp(a, "--ca")) ca = v;
-        else if (!strcmp(a, "--access-key-id")) ak = v;
-        else if (!strcmp(a, "--secret")) secret = v;
-        else if (!strcmp(a, "--region")) region = v;
-        else if (!strcmp(a, "--certs")) dir = v;
-        else if (!strcmp(a, "--key")) key_path = v;
-        else if (!strcmp(a, "--count")) count = atol(v);
-        else if (!strcmp(a, "--describes")) describes = atol(v);
-        else if (!strcmp(a, "--signature")) signature = !strcmp(v, "v3") ? SLBCERT_SIGNATURE_V3 : SLBCERT_SIGNATURE_V1;
-        else { fprintf(stderr, "bench_client: unknown option %s\n", a); return 2; }
-    }
-    if (!endpoint || !ak || !secret || !region || !dir || !key_path || count < 0 || (count == 0 && describes <= 0)) {
-        fprintf(stderr, "usage: bench_client --endpoint URL --ca FILE --access-key-id ID --secret SECRET --region R "
-                        "--certs DIR --key FILE --count N [--describes M] [--ensure] [--signature v1|v3]\n");
-        return 2;
-    }
+    struct client_args args;
+    if (parse_client_args(argc, argv, "bench_client", 1, &args)) return 2;
+    const char *endpoint = args.endpoint, *ca = args.ca, *ak = args.access_key_id, *secret = args.secret;
+    const char *region = args.region, *dir = args.certs, *key_path = args.key;
+    long count = args.count, describes = args.describes;
+    int signature = args.signature;
+    int ensure = args.ensure;
 
     /* Inputs, before any clock: read and parse every bundle. */
     size_t key_len = 0;

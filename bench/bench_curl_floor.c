@@ -12,8 +12,9 @@
  * counted and dropped; a status other than 200 ends the run. The CPU time (getrusage RUSAGE_SELF,
  * user + sys) of each loop is reported as bench_client.c reports it.
  *
- * Usage: bench_curl_floor --endpoint URL --ca FILE --access-key-id ID --secret SECRET --region REGION
+ * Usage: bench_curl_floor --endpoint URL --ca FILE --access-key-id ID --region REGION
  *                         --certs DIR --count N --key FILE [--describes M] [--signature v1|v3]
+ *   The AccessKeySecret comes from ALIBABA_CLOUD_ACCESS_KEY_SECRET (no secret in argv).
  * Output: one JSON object on stdout (the keys of bench_client.c's). Exit status 0, or 1 at the first failure.
  * Build: cc -O2 -std=c11 bench/bench_curl_floor.c $(pkg-config --cflags --libs slbcert libcurl) -o build/bench/bench_curl_floor */
 #define _POSIX_C_SOURCE 200809L
@@ -94,28 +95,12 @@ static long send_one(CURL *curl, const struct prepared *p) {
 }
 
 int main(int argc, char **argv) {
-    const char *endpoint = NULL, *ca = NULL, *ak = NULL, *secret = NULL, *region = NULL, *dir = NULL, *key_path = NULL;
-    long count = 0, describes = 0;
-    int signature = SLBCERT_SIGNATURE_V1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *a = argv[i], *v = argv[i + 1];
-        if (!strcmp(a, "--endpoint")) endpoint = v;
-        else if (!strcmp(a, "--ca")) ca = v;
-        else if (!strcmp(a, "--access-key-id")) ak = v;
-        else if (!strcmp(a, "--secret")) secret = v;
-        else if (!strcmp(a, "--region")) region = v;
-        else if (!strcmp(a, "--certs")) dir = v;
-        else if (!strcmp(a, "--key")) key_path = v;
-        else if (!strcmp(a, "--count")) count = atol(v);
-        else if (!strcmp(a, "--describes")) describes = atol(v);
-        else if (!strcmp(a, "--signature")) signature = !strcmp(v, "v3") ? SLBCERT_SIGNATURE_V3 : SLBCERT_SIGNATURE_V1;
-        else { fprintf(stderr, "bench_curl_floor: unknown option %s\n", a); return 2; }
-    }
-    if (argc % 2 == 0 || !endpoint || !ca || !ak || !secret || !region || !dir || !key_path || count < 0 || describes < 0) {
-        fprintf(stderr, "usage: bench_curl_floor --endpoint URL --ca FILE --access-key-id ID --secret SECRET --region R "
-                        "--certs DIR --key FILE --count N [--describes M] [--signature v1|v3]\n");
-        return 2;
-    }
+    struct client_args args;
+    if (parse_client_args(argc, argv, "bench_curl_floor", 0, &args)) return 2;
+    const char *endpoint = args.endpoint, *ca = args.ca, *ak = args.access_key_id, *secret = args.secret;
+    const char *region = args.region, *dir = args.certs, *key_path = args.key;
+    long count = args.count, describes = args.describes;
+    int signature = args.signature;
     const char *host = strstr(endpoint, "://") ? strstr(endpoint, "://") + 3 : endpoint;
 
     /* The User-Agent slbcert sends: "slbcert/VERSION (SYSNAME; MACHINE)". */

@@ -1,11 +1,14 @@
-/* What the C benchmarks share: reading an input file, CPU and wall clocks, and a rate loop.
+/* What the C benchmarks share: reading an input file, CPU and wall clocks, a rate loop, and the
+ * client programs' options.
  * Every figure is CPU time of this process (getrusage RUSAGE_SELF, user + sys), so load from other
  * processes distorts it less than wall time would. Header-only; each program includes it once. */
 #ifndef SLBCERT_BENCH_SUPPORT_H
 #define SLBCERT_BENCH_SUPPORT_H
 
+#include <slbcert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
@@ -74,6 +77,49 @@ static inline struct clock_pair since(struct clock_pair start) {
 static inline void print_clock(const char *name, struct clock_pair c) {
     printf("\"%s_cpu_s\": %.6f, \"%s_user_s\": %.6f, \"%s_sys_s\": %.6f, \"%s_wall_s\": %.6f, ",
            name, c.cpu, name, c.user, name, c.sys, name, c.wall);
+}
+
+/* The options of the two client programs (bench_client.c, bench_curl_floor.c). The AccessKeySecret
+ * comes from ALIBABA_CLOUD_ACCESS_KEY_SECRET, never from argv. */
+struct client_args {
+    const char *endpoint, *ca, *access_key_id, *secret, *region, *certs, *key;
+    long count, describes;
+    int ensure, signature;
+};
+
+#define CLIENT_USAGE "--endpoint URL --ca FILE --access-key-id ID --region R --certs DIR --key FILE --count N " \
+                     "[--describes M] [--signature v1|v3] (the secret in ALIBABA_CLOUD_ACCESS_KEY_SECRET)"
+
+/* Fills *args; returns 0, or prints the usage (with `extra`, the program's own flags) and returns 2.
+ * --ensure is accepted only when allow_ensure is set. */
+static inline int parse_client_args(int argc, char **argv, const char *program, int allow_ensure,
+                                    struct client_args *args) {
+    memset(args, 0, sizeof *args);
+    args->signature = SLBCERT_SIGNATURE_V1;
+    args->secret = getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (allow_ensure && !strcmp(a, "--ensure")) { args->ensure = 1; continue; }
+        if (!v) { bad = 1; break; }
+        i++;
+        if (!strcmp(a, "--endpoint")) args->endpoint = v;
+        else if (!strcmp(a, "--ca")) args->ca = v;
+        else if (!strcmp(a, "--access-key-id")) args->access_key_id = v;
+        else if (!strcmp(a, "--region")) args->region = v;
+        else if (!strcmp(a, "--certs")) args->certs = v;
+        else if (!strcmp(a, "--key")) args->key = v;
+        else if (!strcmp(a, "--count")) args->count = atol(v);
+        else if (!strcmp(a, "--describes")) args->describes = atol(v);
+        else if (!strcmp(a, "--signature")) args->signature = !strcmp(v, "v3") ? SLBCERT_SIGNATURE_V3 : SLBCERT_SIGNATURE_V1;
+        else bad = 1;
+    }
+    if (bad || !args->endpoint || !args->ca || !args->access_key_id || !args->secret || !*args->secret || !args->region
+        || !args->certs || !args->key || args->count < 0 || args->describes < 0 || args->count + args->describes == 0) {
+        fprintf(stderr, "usage: %s %s%s\n", program, CLIENT_USAGE, allow_ensure ? " [--ensure]" : "");
+        return 2;
+    }
+    return 0;
 }
 
 #endif

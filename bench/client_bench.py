@@ -102,8 +102,11 @@ def write_certificates(pki_dir, out_dir, count):
 
 
 def child_env():
-    """Everything is on 127.0.0.1: no proxy of the environment may get in the way."""
-    return {k: v for k, v in without_proxies().items() if k.lower() != "alibaba_cloud_ca_bundle"}
+    """Everything is on 127.0.0.1: no proxy of the environment may get in the way. The C programs read
+    the AccessKeySecret from the environment, never from argv."""
+    env = {k: v for k, v in without_proxies().items() if k.lower() != "alibaba_cloud_ca_bundle"}
+    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = SECRET
+    return env
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -195,7 +198,7 @@ def main():
         ca = str(emulator.ca_file)
 
         def c_command(signature, ensure, describes, program=binary):
-            return [str(program), "--endpoint", emulator.url, "--ca", ca, "--access-key-id", AK, "--secret", SECRET,
+            return [str(program), "--endpoint", emulator.url, "--ca", ca, "--access-key-id", AK,
                     "--region", REGION, "--certs", str(certs), "--key", key, "--count", str(args.uploads),
                     "--describes", str(describes), "--signature", signature, *(["--ensure"] if ensure else [])]
         sdk_command = [sys.executable, str(Path(__file__).resolve()), "--sdk-worker", "--host", emulator.host,

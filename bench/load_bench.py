@@ -41,15 +41,17 @@ AK, SECRET, REGION = "LTAI5tLoadBenchKey0001", "load-bench-secret-not-a-real-one
 RUN_TIMEOUT = 120  # seconds
 
 SDK_UPLOAD = """
+import os
 import sys
 from alibabacloud_slb20140515 import models
 from alibabacloud_slb20140515.client import Client
 from alibabacloud_tea_openapi import utils_models as tea_models
 host, ca, chain, key = sys.argv[1:5]
-client = Client(tea_models.Config(access_key_id=sys.argv[5], access_key_secret=sys.argv[6], endpoint=host,
-                                  protocol="https", region_id=sys.argv[7], ca=ca))
+client = Client(tea_models.Config(access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+                                  access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"], endpoint=host,
+                                  protocol="https", region_id=os.environ["ALIBABA_CLOUD_REGION_ID"], ca=ca))
 answer = client.upload_server_certificate(models.UploadServerCertificateRequest(
-    region_id=sys.argv[7], server_certificate=open(chain).read(), private_key=open(key).read()))
+    region_id=os.environ["ALIBABA_CLOUD_REGION_ID"], server_certificate=open(chain).read(), private_key=open(key).read()))
 assert answer.body.server_certificate_id, answer
 """
 
@@ -113,8 +115,9 @@ def main():
              ["curl", "-sS", "-o", "/dev/null", "--cacert", str(ca), "--data-binary", f"@{form}",
               "-H", "Content-Type: application/x-www-form-urlencoded", emulator.url + "/"], child_env()),
             ("reference: python SDK alibabacloud-slb20140515, one upload",
-             [sys.executable, "-c", SDK_UPLOAD, emulator.url.split("://", 1)[1], str(ca), str(chain), str(key),
-              AK, SECRET, REGION], child_env()),
+             [sys.executable, "-c", SDK_UPLOAD, emulator.url.split("://", 1)[1], str(ca), str(chain), str(key)],
+             child_env({"ALIBABA_CLOUD_ACCESS_KEY_ID": AK, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+                        "ALIBABA_CLOUD_REGION_ID": REGION})),
         ]
         if shutil.which("curl") is None:
             clients = [c for c in clients if not c[1][0] == "curl"]
