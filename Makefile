@@ -29,8 +29,12 @@ PYTHON         := $(VENV)/bin/python
 # -z nodelete: dlclose() leaves it mapped, since threads of the host keep destructors that point into it.
 # SWIFTPM_BUILD_DIR gives SwiftPM its own scratch directory (the Debian build uses one).
 STRIP          ?= strip
+# SwiftPM leaves an empty TemporaryDirectory.* in $TMPDIR on every run (14 for a `make lib` with nothing
+# to rebuild): its temporary files go under build/, which `make clean` removes, not into /tmp.
+SWIFT_TMPDIR   := $(abspath $(BUILD))/tmp
+SWIFT_ENV      := mkdir -p $(SWIFT_TMPDIR) && env TMPDIR=$(SWIFT_TMPDIR)
 SCRATCH        := $(if $(SWIFTPM_BUILD_DIR),--scratch-path $(SWIFTPM_BUILD_DIR))
-SWIFT_RELEASE  := swift build -c release $(SCRATCH) -Xswiftc -static-stdlib --disable-local-rpath \
+SWIFT_RELEASE  := $(SWIFT_ENV) swift build -c release $(SCRATCH) -Xswiftc -static-stdlib --disable-local-rpath \
                   -Xlinker -soname=libslbcert.so.$(SOVERSION) -Xlinker -z -Xlinker now -Xlinker -z -Xlinker nodelete \
                   -Xlinker --version-script=$(CURDIR)/libslbcert.map
 SWIFT_BIN      = $(shell $(SWIFT_RELEASE) --show-bin-path)
@@ -114,7 +118,7 @@ test: deps all test-symbols test-abi test-docs test-c test-swift test-emulator t
 	@echo "make test: all suites passed"
 
 test-swift: deps
-	SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) swift test
+	$(SWIFT_ENV) SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) swift test
 
 test-c: deps lib
 	@mkdir -p $(BUILD)/tests

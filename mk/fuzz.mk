@@ -10,7 +10,7 @@ FUZZ_TARGETS       ?= bundle redactor json signer
 FUZZ_DIR           := $(BUILD)/fuzz
 # `--sanitize fuzzer` makes SwiftPM link libFuzzer's main; the sanitizers themselves go in one -sanitize= list,
 # because the Swift driver hands the compiler only the last -sanitize= it is given (two lists would lose one).
-FUZZ_SWIFT         := SLBCERT_FUZZ=1 swift build -c release --scratch-path $(FUZZ_DIR)/spm --sanitize fuzzer \
+FUZZ_SWIFT         := $(SWIFT_ENV) SLBCERT_FUZZ=1 swift build -c release --scratch-path $(FUZZ_DIR)/spm --sanitize fuzzer \
                       -Xswiftc -sanitize=fuzzer,address
 FUZZ_PRODUCTS      := FuzzBundle FuzzRedactor FuzzJSON FuzzSigner
 FUZZ_RUN            = Tests/Fuzz/run.sh --bin "$$($(FUZZ_SWIFT) --show-bin-path)" --seeds $(FUZZ_DIR)/seeds --work $(FUZZ_DIR)

@@ -102,8 +102,8 @@ test-sanitize-thread: deps
 	@status=0; $(SANITIZE_DIR)/tests/race-canary > $(SANITIZE_DIR)/tests/race-canary.out 2>&1 || status=$$?; \
 	 if [ "$$status" != 66 ] || ! grep "WARNING: ThreadSanitizer" $(SANITIZE_DIR)/tests/race-canary.out | sed 's/^/canary: /' | grep .; then \
 	   echo "test-sanitize-thread: the race canary was not reported (exit status $$status)" >&2; exit 1; fi
-	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1$${TSAN_OPTIONS:+:$$TSAN_OPTIONS}" \
+	$(SWIFT_ENV) TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1$${TSAN_OPTIONS:+:$$TSAN_OPTIONS}" \
 	    SLBCERT_TEST_PYTHON=$(CURDIR)/$(PYTHON) $(TSAN_SWIFT) $(if $(TSAN_FILTER),--filter '$(TSAN_FILTER)')
-	@nm "$$(swift build --sanitize=thread --scratch-path $(TSAN_SCRATCH) --show-bin-path)/slbcertPackageTests.xctest" | grep -q " T __tsan_init$$" \
+	@nm "$$($(SWIFT_ENV) swift build --sanitize=thread --scratch-path $(TSAN_SCRATCH) --show-bin-path)/slbcertPackageTests.xctest" | grep -q " T __tsan_init$$" \
 	    || { echo "test-sanitize-thread: the test binary has no ThreadSanitizer runtime" >&2; exit 1; }
 	@echo "test-sanitize-thread: $(if $(TSAN_FILTER),'$(TSAN_FILTER)',every Swift suite) passed under ThreadSanitizer, no reports"
