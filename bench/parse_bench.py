@@ -9,15 +9,21 @@ Rows, per input:
            validation skipped), compare the key's public key with the leaf's, verify each link with
            verify_directly_issued_by, SHA-1 and SHA-256 fingerprints, CN, DNS SANs and notAfter of every
            certificate, and the key as PKCS#1 PEM and the chain as PEM out;
+  python=  the same program, and also every other fact slbcert reports: subject and issuer (RFC 4514),
+           serial, notBefore, each certificate's key type and size, CA flag and IP SANs, whether it is
+           self-signed (a subject equal to its issuer whose own key verifies its signature, as slbcert
+           defines it: one more signature check, for the root), the dates against the clock;
   slbcert  slbcert_bundle_parse() and every fact, finding and normalised PEM read back (bench/parse_bench.c);
   floor    the OpenSSL operations the checks cannot avoid, timed alone (see bench/parse_bench.c): base64,
            SHA-1 and SHA-256 of every certificate, one signature verification per link and for a
            self-signed root, the PBKDF2 and decryption of an encrypted key;
   +DER     the floor and the DER decoding no check can skip (d2i_X509 of the structure, d2i of the key).
-slbcert also orders the chain, verifies a self-signed root's signature, checks dates and key type, and
-prints subject, issuer and serial: work the python rows do not do.
+The goal is judged against the python row, the program the issue describes; python= shows how much of
+the difference is the facts that program leaves out. slbcert also orders the chain by signature: work
+neither python program does (they are handed the chain in order).
 Rates are per second of CPU time (time.process_time here, getrusage in parse_bench.c), one thread.
-Ratios: slbcert / python (goal >= 1.5x), floor / slbcert (goal <= 3x), and floor+DER / slbcert (for reference).
+Ratios: slbcert / python (goal >= 1.5x), slbcert / python= (for reference), floor / slbcert (goal <= 3x),
+and floor+DER / slbcert (for reference).
     python bench/parse_bench.py --extra build/bench/parse_bench
 Profile one row: --keep DIR, then build/bench/parse_bench --rows DIR/rows.tsv --profile LABEL N under perf.
 Figures, not a test: nothing here passes or fails on a figure.
@@ -33,6 +39,7 @@ import time
 
 import cryptography
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -96,8 +103,20 @@ def key_pem(key, form):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
-def python_work(chain_pem, key_bytes, passphrase):
-    """The checks and outputs, done with python-cryptography."""
+def self_signed(certificate):
+    """slbcert's definition: the subject is the issuer and the certificate's own key verifies its signature."""
+    if certificate.subject != certificate.issuer:
+        return False
+    try:
+        certificate.verify_directly_issued_by(certificate)
+        return True
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+
+
+def python_work(chain_pem, key_bytes, passphrase, every_fact=False):
+    """The checks and outputs, done with python-cryptography: the issue's list, or with every_fact the
+    facts slbcert reports besides (the python= row)."""
     def work():
         certificates = x509.load_pem_x509_certificates(chain_pem)
         key = serialization.load_pem_private_key(key_bytes, passphrase, unsafe_skip_rsa_key_validation=True)
@@ -105,16 +124,30 @@ def python_work(chain_pem, key_bytes, passphrase):
             raise ValueError("key mismatch")
         for child, issuer in zip(certificates, certificates[1:]):
             child.verify_directly_issued_by(issuer)
+        now = datetime.datetime.now(datetime.timezone.utc)
         facts = []
         for certificate in certificates:
             common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             try:
                 sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
                 dns = sans.get_values_for_type(x509.DNSName)
+                ips = [str(address) for address in sans.get_values_for_type(x509.IPAddress)] if every_fact else []
             except x509.ExtensionNotFound:
-                dns = []
+                dns, ips = [], []
             facts.append((certificate.fingerprint(hashes.SHA1()).hex(), certificate.fingerprint(hashes.SHA256()).hex(),
                           common_names[0].value if common_names else "", dns, certificate.not_valid_after_utc))
+            if every_fact:
+                try:
+                    is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+                except x509.ExtensionNotFound:
+                    is_ca = False
+                public_key = certificate.public_key()
+                facts.append((certificate.subject.rfc4514_string(), certificate.issuer.rfc4514_string(),
+                              format(certificate.serial_number, "X"), certificate.not_valid_before_utc,
+                              type(public_key).__name__, public_key.key_size, is_ca, ips, self_signed(certificate),
+                              certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc))
+        if every_fact:
+            facts.append((type(key).__name__, key.key_size))
         pkcs1 = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                   serialization.NoEncryption())
         chain_out = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
@@ -172,11 +205,12 @@ def main():
         with open(rows_file, "w") as f:
             f.write("\n".join(manifest) + "\n")
 
-        # Row by row, python then slbcert and the floor, so that drift in the machine's load hits all three alike.
+        # Row by row, both python programs then slbcert and the floors, so that drift in the machine's load hits all alike.
         rates = {}
         facts = []
         for label, chain_pem, key_bytes, passphrase in rows:
             rates[("python", label)] = rate(python_work(chain_pem, key_bytes, passphrase), args.seconds)
+            rates[("python=", label)] = rate(python_work(chain_pem, key_bytes, passphrase, every_fact=True), args.seconds)
             argv = shlex.split(args.extra) + ["--rows", rows_file, "--seconds", str(args.seconds), "--only", label]
             output = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout
             for line in output.splitlines():
@@ -189,22 +223,24 @@ def main():
     for line in facts:
         print(line)
     print()
-    header = (f"{'input':36s} {'python':>10s} {'slbcert':>10s} {'floor':>10s} {'+DER':>10s} {'slbcert/python':>15s} "
-              f"{'floor/slbcert':>14s} {'+DER/slbcert':>13s}")
+    header = (f"{'input':36s} {'python':>8s} {'python=':>8s} {'slbcert':>8s} {'floor':>8s} {'+DER':>8s} "
+              f"{'slbcert/python':>15s} {'slbcert/python=':>16s} {'floor/slbcert':>14s} {'+DER/slbcert':>13s}")
     print(header)
     print("-" * len(header))
     missed = []
     for label, *_ in rows:
-        python, slbcert, floor, der = (rates.get((kind, label)) for kind in ("python", "slbcert", "floor", "floor+der"))
+        python, same, slbcert, floor, der = (rates.get((kind, label)) for kind in ("python", "python=", "slbcert", "floor",
+                                                                                    "floor+der"))
         vs_python = slbcert / python if python and slbcert else None
+        vs_same = slbcert / same if same and slbcert else None
         vs_floor = floor / slbcert if floor and slbcert else None
         vs_der = der / slbcert if der and slbcert else None
         if vs_python is None or vs_python < GOAL_VS_PYTHON or vs_floor is None or vs_floor > GOAL_VS_FLOOR:
             missed.append(label)
-        show = lambda value: f"{value:10,.0f}" if value else f"{'n/a':>10s}"
+        show = lambda value: f"{value:8,.0f}" if value else f"{'n/a':>8s}"
         ratio = lambda value, width: f"{value:{width - 1}.2f}x" if value else f"{'n/a':>{width}s}"
-        print(f"{label:36s} {show(python)} {show(slbcert)} {show(floor)} {show(der)} {ratio(vs_python, 15)} "
-              f"{ratio(vs_floor, 14)} {ratio(vs_der, 13)}")
+        print(f"{label:36s} {show(python)} {show(same)} {show(slbcert)} {show(floor)} {show(der)} {ratio(vs_python, 15)} "
+              f"{ratio(vs_same, 16)} {ratio(vs_floor, 14)} {ratio(vs_der, 13)}")
     print()
     print(f"goals: slbcert/python >= {GOAL_VS_PYTHON:g}x and floor/slbcert <= {GOAL_VS_FLOOR:g}x on every row: "
           + ("met" if not missed else f"MISSED on {len(missed)} row(s): {'; '.join(missed)}"))
