@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 python="${PYTHON:-build/venv/bin/python}"
 dir=build/emulator
 mkdir -p "$dir"
+# The AccessKey in an owner-only options file (@FILE), not on the command line that `ps` shows everyone.
+(umask 077 && printf -- '--access-key=%s\n' LTAI5tLocalEmulator:local-emulator-secret > "$dir/credentials.args")
 echo "slbcert emulator: data in $dir/data, request log $dir/data/requests.log. Use it with:"
 "$python" -m slbcert_emulator.testing serve --data-dir "$dir/data" --tls-dir "$dir/tls" \
-    --port "${EMULATOR_PORT:-8443}" --access-key LTAI5tLocalEmulator:local-emulator-secret |
+    --port "${EMULATOR_PORT:-8443}" "@$dir/credentials.args" |
   while IFS= read -r line; do
     case "$line" in
       "") echo "  slbcert list"

@@ -29,11 +29,18 @@ final class EmulatorProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         TestPKI.removeAtExit(directory.path)
         let errors = directory.appendingPathComponent("serve.stderr").path
+        // The AccessKey goes in an owner-only options file (@FILE): a command line is readable by every user.
+        let credentials = directory.appendingPathComponent("credentials.args").path
+        guard FileManager.default.createFile(atPath: credentials,
+                                             contents: Data("--access-key=\(Self.accessKeyId):\(Self.accessKeySecret)\n".utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw HarnessError("cannot write \(credentials)")
+        }
         // --stop-on-eof: serve also stops when this process dies without stopping it (its stdin closes).
         child = try ChildProcess(python, ["-m", "slbcert_emulator.testing", "serve", "--stop-on-eof",
                                           "--data-dir", directory.appendingPathComponent("data").path,
                                           "--tls-dir", directory.appendingPathComponent("tls").path,
-                                          "--access-key", "\(Self.accessKeyId):\(Self.accessKeySecret)"]
+                                          "@\(credentials)"]
                                  + extraArguments.map { "--emulator-option=\($0)" }, standardError: errors)
         // serve prints NAME=value lines once the emulator answers, then an empty line.
         var variables: [String: String] = [:]

@@ -1,4 +1,7 @@
-"""Command line: python3 -m slbcert_emulator --data-dir DIR --access-key ID:SECRET ..."""
+"""Command line: python3 -m slbcert_emulator --data-dir DIR --access-key ID:SECRET ...
+
+Options can also come from files, `@FILE`, one option per line (`--access-key=ID:SECRET`): that keeps
+the secrets out of the process list, where every user of the machine can read a command line."""
 
 import argparse
 import os
@@ -42,16 +45,30 @@ def _block(text):
     return text
 
 
+class OptionParser(argparse.ArgumentParser):
+    """Reads @FILE arguments one option per line; blank lines, `#` comments and surrounding space
+    (a CR of a Windows editor included) are left out."""
+
+    def __init__(self, fromfile_prefix_chars="@", **options):
+        super().__init__(fromfile_prefix_chars=fromfile_prefix_chars, **options)
+
+    def convert_arg_line_to_args(self, arg_line):
+        line = arg_line.strip()
+        return [] if not line or line.startswith("#") else [line]
+
+
 def parse_args(argv):
     # The name it was started by: `slbcert-emulator` (the installed command) or `python3 -m ...`.
     invoked = os.path.basename(sys.argv[0])
-    parser = argparse.ArgumentParser(
+    parser = OptionParser(
         prog="python3 -m slbcert_emulator" if invoked in ("__main__.py", "-m", "") else invoked,
         description="A local Alibaba Cloud SLB (CLB) for offline tests: server certificates, load "
                     "balancers, HTTPS listeners and SNI domain extensions, each running listener "
                     "serving TLS on its load balancer's own loopback address. "
                     "Prints its base URL on stdout once it accepts connections; stops on "
-                    "SIGTERM or SIGINT.")
+                    "SIGTERM or SIGINT.",
+        epilog="@FILE reads options from FILE, one per line (--access-key=ID:SECRET; blank lines and # "
+               "comments are skipped): credentials given so stay out of the process list.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; the admin API under "
                              "/_emulator/ answers loopback clients only)")
@@ -61,7 +78,8 @@ def parse_args(argv):
                         help="directory for the SQLite database (and the default request log)")
     parser.add_argument("--access-key", action="append", default=[], type=_access_key,
                         metavar="ID:SECRET",
-                        help="an accepted AccessKey; repeatable. Each AccessKeyId is its own account")
+                        help="an accepted AccessKey; repeatable. Each AccessKeyId is its own account. "
+                             "Give it in an @FILE to keep the secret off the command line")
     parser.add_argument("--sts-token", action="append", default=[], type=_sts_token,
                         metavar="ID:SECRET:TOKEN",
                         help="an accepted STS credential: requests signed with ID must carry TOKEN "

@@ -4,10 +4,13 @@ burst of connections cannot make it start unbounded threads."""
 import os
 import socket
 import stat
+import subprocess
+import sys
 import time
 
 import client
-from harness import REGION
+from harness import (KEY2_ID, KEY_ID, REGION, SECRET, SECRET2, STS_ID, STS_SECRET, STS_TOKEN, Emulator,
+                     testing)
 from lbs import create_lb, create_listener, ok, upload
 
 
@@ -86,3 +89,57 @@ def test_connections_beyond_the_cap_are_refused_not_given_threads(slbcert_emulat
         time.sleep(0.02)
     assert reply.status == 200 and reply.json()["connections_refused"] >= 40
     assert ok(emu.call("DescribeLoadBalancers", {"RegionId": REGION}))["TotalCount"] == 0
+
+
+# ---------------------------------------------------------------------------------------------- secrets off argv
+DESCRIBE = "DescribeServerCertificates"
+
+
+def command_line(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ")
+
+
+def test_the_launcher_hands_the_credentials_over_in_an_owner_only_file_not_in_argv(tmp_path):
+    emulator = Emulator(tmp_path / "emulator").start()
+    try:
+        seen = command_line(emulator.pid) + " ".join(emulator.command).encode()
+        for secret in (SECRET, SECRET2, STS_SECRET, STS_TOKEN):
+            assert secret.encode() not in seen
+        # Every credential is still accepted, and only with its own secret.
+        assert emulator.call(DESCRIBE, {"RegionId": REGION}).status == 200
+        assert emulator.call(DESCRIBE, {"RegionId": REGION}, key_id=KEY2_ID, secret=SECRET2).status == 200
+        assert emulator.call(DESCRIBE, {"RegionId": REGION}, key_id=STS_ID, secret=STS_SECRET, token=STS_TOKEN).status == 200
+        assert emulator.call(DESCRIBE, {"RegionId": REGION}, secret=SECRET2).code == "SignatureDoesNotMatch"
+        [handed_over] = [path for path in emulator.data_dir.iterdir()
+                         if path.is_file() and SECRET in path.read_text(errors="replace")]
+        assert stat.S_IMODE(handed_over.stat().st_mode) == 0o600
+    finally:
+        emulator.stop()
+
+
+def test_options_read_from_a_file_keep_secrets_out_of_argv_and_out_of_errors(tmp_path):
+    options = tmp_path / "credentials"
+    options.write_text(f"# the test accounts\n\n--access-key={KEY2_ID}:{SECRET2}\r\n"
+                       f"  --sts-token={STS_ID}:{STS_SECRET}:{STS_TOKEN}  \n")
+    options.chmod(0o600)
+    # The launcher's own AccessKey, and the ones of the file.
+    emulator = testing.Emulator(tmp_path / "emulator", access_keys=[(KEY_ID, SECRET)], tls=False,
+                                extra_args=[f"@{options}"]).start()
+    try:
+        assert SECRET2.encode() not in command_line(emulator.process.pid)
+        send = lambda *request: client.send(emulator.url, *request)
+        assert send(*client.v1_request(DESCRIBE, {"RegionId": REGION}, KEY2_ID, SECRET2)).status == 200
+        assert send(*client.v1_request(DESCRIBE, {"RegionId": REGION}, STS_ID, STS_SECRET, token=STS_TOKEN)).status == 200
+    finally:
+        emulator.stop()
+
+    # A malformed line is refused, and what it holds is not repeated.
+    options.write_text("--sts-token=STS.only-two-parts:not-repeated-secret\n")
+    refused = subprocess.run([sys.executable, "-m", "slbcert_emulator", "--data-dir", str(tmp_path / "x"), f"@{options}"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and "expected ID:SECRET:TOKEN" in refused.stderr
+    assert "not-repeated-secret" not in refused.stderr + refused.stdout
+    missing = subprocess.run([sys.executable, "-m", "slbcert_emulator", "--data-dir", str(tmp_path / "x"),
+                              f"@{tmp_path / 'absent'}"], capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 2 and "absent" in missing.stderr

@@ -6,7 +6,9 @@
   pki get --pki DIR NAME [FIELD]   one entry of the manifest (file fields as absolute paths)
   serve [--data-dir DIR] ...       start the emulator (HTTPS, dev CA), print the environment a
                                    client needs (NAME=value lines, then an empty line), stay in
-                                   the foreground until SIGTERM or SIGINT
+                                   the foreground until SIGTERM or SIGINT; @FILE reads options
+                                   from FILE, one per line (--access-key=ID:SECRET keeps the
+                                   secret off the command line)
   run [...] -- COMMAND ARGS...     start it, run COMMAND with that environment, stop it, and exit
                                    with COMMAND's status
   admin [--endpoint URL] METHOD NAME [JSON]
@@ -24,6 +26,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ..__main__ import OptionParser
 from .launcher import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, AdminClient, Emulator, EmulatorError,
                        unblock_stop_signals)
 from .pki import KEY_SPECS, STANDARD, TestPKI
@@ -199,7 +202,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n".join(__doc__.split("\n")[2:]))
-    commands = parser.add_subparsers(dest="command", required=True)
+    # Each command reads @FILE arguments as the emulator does (credentials kept off the command line),
+    # except run, whose COMMAND ARGS are not its own.
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OptionParser)
 
     pki = commands.add_parser("pki", help="write the test PKI, issue further leaves, read its manifest",
                               description="The test PKI: root CA -> intermediate CA -> leaves; manifest.json "
@@ -234,7 +239,7 @@ def parse_args(argv):
     serve.add_argument("--stop-on-eof", action="store_true",
                        help="also stop when standard input reaches end of file (a parent's lifeline)")
 
-    run = commands.add_parser("run", help="run a command against a fresh emulator")
+    run = commands.add_parser("run", help="run a command against a fresh emulator", fromfile_prefix_chars=None)
     _add_emulator_options(run)
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS...", help="the command to run")
 

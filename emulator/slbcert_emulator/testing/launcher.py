@@ -335,10 +335,7 @@ class Emulator:
                 devcerts.ensure(str(self.tls_dir))
             arguments = ["--host", self.host_address, "--port", str(self.requested_port),
                          "--data-dir", str(self.data_dir)]
-            for key_id, secret in self.access_keys:
-                arguments += ["--access-key", f"{key_id}:{secret}"]
-            for key_id, secret, token in self.sts_tokens:
-                arguments += ["--sts-token", f"{key_id}:{secret}:{token}"]
+            arguments.append(f"@{self._write_credentials()}")
             if self.tls:
                 arguments += ["--tls-cert", str(self.tls_dir / "server.pem"),
                               "--tls-key", str(self.tls_dir / "server-key.pem")]
@@ -365,6 +362,18 @@ class Emulator:
             self._admin = AdminClient(url, self.ca_file)
             self._wait_until_healthy(deadline)
             return self
+
+    def _write_credentials(self) -> Path:
+        """The credentials as an options file of the emulator (owner-only, in the owner-only data
+        directory): a command line is readable by every user of the machine, a file need not be."""
+        path = self.data_dir / "credentials.args"
+        lines = [f"--access-key={key_id}:{secret}" for key_id, secret in self.access_keys]
+        lines += [f"--sts-token={key_id}:{secret}:{token}" for key_id, secret, token in self.sts_tokens]
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o600)  # a file left by an earlier run keeps its mode otherwise
+            out.write("\n".join(lines) + "\n")
+        return path
 
     def _wait_until_healthy(self, deadline: float) -> None:
         while True:
