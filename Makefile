@@ -29,8 +29,8 @@ PYTHON         := $(VENV)/bin/python
 # -z nodelete: dlclose() leaves it mapped, since threads of the host keep destructors that point into it.
 # SWIFTPM_BUILD_DIR gives SwiftPM its own scratch directory (the Debian build uses one).
 STRIP          ?= strip
-# SwiftPM leaves an empty TemporaryDirectory.* in $TMPDIR on every run (14 for a `make lib` with nothing
-# to rebuild): its temporary files go under build/, which `make clean` removes, not into /tmp.
+# SwiftPM leaves an empty TemporaryDirectory.* in $TMPDIR on every run: its temporary files go under
+# build/, which `make clean` removes, not into /tmp.
 SWIFT_TMPDIR   := $(abspath $(BUILD))/tmp
 SWIFT_ENV      := mkdir -p $(SWIFT_TMPDIR) && env TMPDIR=$(SWIFT_TMPDIR)
 SCRATCH        := $(if $(SWIFTPM_BUILD_DIR),--scratch-path $(SWIFTPM_BUILD_DIR))
