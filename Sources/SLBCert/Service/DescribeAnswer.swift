@@ -165,24 +165,31 @@ enum DescribeAnswer {
             case UInt8(ascii: "["):
                 return certificateArray(depth: depth)
             case UInt8(ascii: "{"):
-                var found = false
-                guard reader.take(UInt8(ascii: "{")) else { return false }
-                if reader.take(UInt8(ascii: "}")) { return true }
-                repeat {
-                    guard let name = memberName() else { return false }
-                    if !found, name.is("ServerCertificate") {
-                        found = true  // only the first such member counts, an array or not
-                        if peek() == UInt8(ascii: "[") {
-                            guard certificateArray(depth: depth + 1) else { return false }
-                            continue
-                        }
-                    }
-                    guard skip(depth: depth + 1) else { return false }
-                } while reader.take(UInt8(ascii: ","))
-                return reader.take(UInt8(ascii: "}"))
+                return wrappedArray(named: "ServerCertificate", depth: depth) { $0.certificateArray(depth: $1) }
             default:
                 return skip(depth: depth)
             }
+        }
+
+        /// An object that wraps a list, `{"NAME": [...]}`: the first member called `name` is read by
+        /// `array` (at `depth + 1`) when it is an array, and only the first counts, an array or not;
+        /// every other member is skipped.
+        mutating func wrappedArray(named name: StaticString, depth: Int, _ array: (inout Self, Int) -> Bool) -> Bool {
+            var found = false
+            guard reader.take(UInt8(ascii: "{")) else { return false }
+            if reader.take(UInt8(ascii: "}")) { return true }
+            repeat {
+                guard let member = memberName() else { return false }
+                if !found, member.is(name) {
+                    found = true
+                    if peek() == UInt8(ascii: "[") {
+                        guard array(&self, depth + 1) else { return false }
+                        continue
+                    }
+                }
+                guard skip(depth: depth + 1) else { return false }
+            } while reader.take(UInt8(ascii: ","))
+            return reader.take(UInt8(ascii: "}"))
         }
 
         mutating func certificateArray(depth: Int) -> Bool {
@@ -299,21 +306,7 @@ enum DescribeAnswer {
                 }
                 reader = start
                 receiver.clearNames()
-                var found = false
-                guard reader.take(UInt8(ascii: "{")) else { return false }
-                if reader.take(UInt8(ascii: "}")) { return true }
-                repeat {
-                    guard let name = memberName() else { return false }
-                    if !found, name.is("SubjectAlternativeName") {
-                        found = true
-                        if peek() == UInt8(ascii: "[") {
-                            guard stringArray(depth: depth + 1) else { return false }
-                            continue
-                        }
-                    }
-                    guard skip(depth: depth + 1) else { return false }
-                } while reader.take(UInt8(ascii: ","))
-                return reader.take(UInt8(ascii: "}"))
+                return wrappedArray(named: "SubjectAlternativeName", depth: depth) { $0.stringArray(depth: $1) }
             default:
                 return skip(depth: depth)
             }
